@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: MIT
+# mini-kvm: `make` builds everything, `make run_tests` builds and runs the
+# suite (natively, or inside the nested-KVM helper VM where there is no
+# usable /dev/kvm), `make install INSTALL_PATH=DIR`, `make bench`, `make clean`.
+
+CC ?= gcc
+BUILD := build
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -MMD -MP
+LDLIBS += -lpthread -lrt
+
+# Guest code: freestanding, no SSE (see DESIGN.md), linked as flat binaries.
+GUEST_CFLAGS := -m32 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+	-mgeneral-regs-only -nostdlib -Iinclude -Wall -Wextra -Werror
+GUEST_LD := ld -m elf_i386
+
+LIB := $(BUILD)/libminikvm.a
+LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/*.c))
+
+REAL_GUESTS := $(basename $(notdir $(wildcard guests/real/*.S)))
+REAL_IMAGES := $(REAL_GUESTS:%=$(BUILD)/guests/%.bin)
+GUEST_IMAGES := $(REAL_IMAGES)
+-include guests/os1k/os1k.mk
+
+SELFTESTS := $(basename $(notdir $(wildcard selftests/*.c)))
+SELFTEST_BINS := $(SELFTESTS:%=selftests/%)
+SELFTEST_SCRIPTS := $(notdir $(wildcard selftests/*_test.sh selftests/nested_kvm_helper.sh selftests/os1k_qemu_diff.sh))
+
+TOOLS := mini-kvm $(BUILD)/kvm-probe
+
+.PHONY: all run_tests install bench clean check run
+all: $(TOOLS) $(SELFTEST_BINS) $(GUEST_IMAGES)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+# Real-mode guests: 16-bit code at offset 0 of a flat image.
+$(BUILD)/guests/%.bin: guests/real/%.S include/mini-kvm/abi.h
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -c -o $(BUILD)/guests/$*.o $<
+	$(GUEST_LD) -Ttext=0 -e 0 --oformat=binary -o $@ $(BUILD)/guests/$*.o
+
+# The built-in guests, embedded in the command with .incbin.
+$(BUILD)/builtin_guests.S: $(GUEST_IMAGES) Makefile
+	@mkdir -p $(dir $@)
+	@{ for img in $(GUEST_IMAGES); do \
+		n=$$(basename $${img%.*}); \
+		printf '.section .rodata\n.globl guest_%s_start, guest_%s_end\n.balign 16\nguest_%s_start:\n.incbin "%s"\nguest_%s_end:\n' \
+			$$n $$n $$n $$img $$n; \
+	done; printf '.section .note.GNU-stack,"",@progbits\n'; } > $@
+
+$(BUILD)/builtin_guests.o: $(BUILD)/builtin_guests.S
+	$(CC) -c -o $@ $<
+
+mini-kvm: $(BUILD)/tools/mini-kvm.o $(BUILD)/builtin_guests.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/kvm-probe: $(BUILD)/tools/kvm-probe.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Selftests: the kernel's kselftest harness, fetched at build time.
+KSFT_INC = $(shell selftests/ksft-headers.sh || echo KSFT_HEADERS_MISSING)
+selftests/%: selftests/%.c selftests/test_util.h $(LIB) $(BUILD)/builtin_guests.o
+	@case "$(KSFT_INC)" in *KSFT_HEADERS_MISSING*) \
+		echo "error: no kselftest headers; set KSFT_DIR=<dir or kernel tree>" >&2; exit 1;; esac
+	$(CC) $(CFLAGS) -Wno-sign-compare -isystem $(KSFT_INC) -Iselftests -o $@ $< $(BUILD)/builtin_guests.o $(LIB) $(LDLIBS)
+
+# NESTED=1 forces the helper VM, NESTED=0 never uses it; unset: automatic.
+run_tests: all
+	@selftests/run_tests.sh $(SELFTESTS) $(SELFTEST_SCRIPTS)
+
+install: all
+	@test -n "$(INSTALL_PATH)" || { echo "usage: make install INSTALL_PATH=DIR" >&2; exit 2; }
+	mkdir -p $(INSTALL_PATH)/mini-kvm
+	cp $(SELFTEST_BINS) $(SELFTEST_SCRIPTS:%=selftests/%) selftests/settings $(INSTALL_PATH)/mini-kvm/
+	printf 'mini-kvm:%s\n' $(SELFTESTS) $(SELFTEST_SCRIPTS) > $(INSTALL_PATH)/kselftest-list.txt
+
+run: mini-kvm
+	@tools/run-default.sh
+
+clean:
+	rm -rf $(BUILD) mini-kvm $(SELFTEST_BINS)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the selftests share: guest code written inline, a console that
+ * records what the guest printed and feeds it scripted input, and a main()
+ * that skips, kselftest-style, where there is no usable KVM.
+ */
+#ifndef MINI_KVM_TEST_UTIL_H
+#define MINI_KVM_TEST_UTIL_H
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "mini-kvm/kvm.h"
+
+/* Every KVM_RUN in a test ends within this, whatever the guest does. */
+#define TEST_RUN_TIMEOUT_MS 10000
+
+/*
+ * GUEST_CODE(name, ".code16", "...asm...") places guest code in the test
+ * binary between name_start and name_end. Data is reached through
+ * (label - name_start) plus the address where the test loads the code.
+ */
+#define GUEST_CODE(name, mode, body)                                         \
+	asm(".pushsection .rodata.guest." #name ",\"a\"\n"                     \
+	    ".globl " #name "_start, " #name "_end\n" #name "_start:\n" mode "\n" \
+	    body "\n.code64\n" #name "_end:\n.popsection\n");                   \
+	extern const uint8_t name##_start[], name##_end[]
+
+/* Guest-side shorthands for the hypercall ABI, usable in GUEST_CODE. */
+#define STR(x) #x
+#define XSTR(x) STR(x)
+#define HC(fn) "mov $" XSTR(fn) ", %al\n mov $" XSTR(HC_PORT) ", %dx\n outb %al, (%dx)\n"
+
+struct test_console {
+	struct console console;
+	char out[1 << 16];
+	size_t len;
+	const char *in;
+	size_t in_len, in_pos;
+};
+
+static void test_console_write(void *opaque, const void *buf, size_t len)
+{
+	struct test_console *tc = opaque;
+
+	if (len > sizeof(tc->out) - 1 - tc->len)
+		len = sizeof(tc->out) - 1 - tc->len;
+	memcpy(tc->out + tc->len, buf, len);
+	tc->len += len;
+	tc->out[tc->len] = '\0';
+}
+
+static int test_console_getc(void *opaque, bool wait)
+{
+	struct test_console *tc = opaque;
+
+	(void)wait;
+	return tc->in_pos < tc->in_len ? (unsigned char)tc->in[tc->in_pos++] : CONSOLE_EOF;
+}
+
+/* Attach a recording console with scripted input (NULL: none) to vcpu. */
+static inline void test_console_attach(struct vcpu *vcpu, struct test_console *tc,
+				       const char *input)
+{
+	memset(tc, 0, sizeof(*tc) - sizeof(tc->out) + 1);
+	tc->console = (struct console){ test_console_write, test_console_getc, tc };
+	tc->in = input;
+	tc->in_len = input ? strlen(input) : 0;
+	vcpu->console = tc->console;
+}
+
+/*
+ * A VM with mem_size bytes at 0 and one vCPU in real mode, running the
+ * code between start and end loaded at segment:0.
+ */
+static inline struct vcpu *test_real_mode_guest(uint64_t mem_size, uint16_t segment,
+						const uint8_t *start, const uint8_t *end)
+{
+	struct vm *vm = vm_create();
+	struct vcpu *vcpu;
+	char err[160];
+
+	vm_add_memory(vm, 0, mem_size);
+	if (vm_load_flat(vm, (uint64_t)segment << 4, start, end - start, err, sizeof(err)))
+		kvm_die("%s", err);
+	vcpu = vcpu_add(vm);
+	vcpu_set_real_mode(vcpu, segment, 0);
+	return vcpu;
+}
+
+/* kselftest's convention: no usable KVM is a skip (exit 4), not a failure. */
+static inline void test_require_kvm(void)
+{
+	int fd = __kvm_open();
+
+	if (fd < 0) {
+		printf("TAP version 13\n1..0 # SKIP %s\n", kvm_open_diagnosis(-fd));
+		exit(KSFT_SKIP);
+	}
+	close(fd);
+}
+
+#define KVM_TEST_HARNESS_MAIN                                               \
+	static void __attribute__((constructor)) __constructor_order_last(void) \
+	{                                                                    \
+		if (!__constructor_order)                                    \
+			__constructor_order = _CONSTRUCTOR_ORDER_BACKWARD;   \
+	}                                                                    \
+	int main(int argc, char **argv)                                      \
+	{                                                                    \
+		test_require_kvm();                                          \
+		return test_harness_run(argc, argv);                         \
+	}
+
+#endif /* MINI_KVM_TEST_UTIL_H */
