@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+/*
+ * irqchip_conditional: the library creates the in-kernel irqchip and PIT
+ * only when asked. Without one, a guest's hlt comes back to the host as
+ * KVM_EXIT_HLT. With one, a protected-mode guest programs the PIC and the
+ * PIT, sleeps in hlt, and is woken through its own IDT for a counted
+ * number of timer ticks, never leaving the kernel for hlt, and ends by
+ * HC_EXIT.
+ */
+#include <sys/ioctl.h>
+
+#include "test_util.h"
+
+#define LOAD_ADDR 0x1000
+#define GDT_ADDR 0x500
+#define IDT_ADDR 0x2000
+#define TICKS_WANTED 5
+#define TAG_TICKS 1
+#define ABS(label) XSTR(LOAD_ADDR) " + " #label " - tick_guest_start"
+
+GUEST_CODE(hlt_guest, ".code16", "hlt\n");
+
+GUEST_CODE(tick_guest, ".code32",
+	"	mov $0x8000, %esp\n"
+	/* IDT entry 0x20: a 32-bit interrupt gate to tick_handler */
+	"	mov $(" ABS(tick_handler) "), %eax\n"
+	"	mov %ax, " XSTR(IDT_ADDR) " + 0x20 * 8\n"
+	"	movw $0x08, " XSTR(IDT_ADDR) " + 0x20 * 8 + 2\n"
+	"	movw $0x8e00, " XSTR(IDT_ADDR) " + 0x20 * 8 + 4\n"
+	"	shr $16, %eax\n"
+	"	mov %ax, " XSTR(IDT_ADDR) " + 0x20 * 8 + 6\n"
+	"	lidt " ABS(idt_descriptor) "\n"
+	/* the PIC pair: ICW1-4, IRQ0-7 at vector 0x20, only IRQ0 unmasked */
+	"	mov $0x11, %al\n out %al, $0x20\n out %al, $0xa0\n"
+	"	mov $0x20, %al\n out %al, $0x21\n"
+	"	mov $0x28, %al\n out %al, $0xa1\n"
+	"	mov $0x04, %al\n out %al, $0x21\n"
+	"	mov $0x02, %al\n out %al, $0xa1\n"
+	"	mov $0x01, %al\n out %al, $0x21\n out %al, $0xa1\n"
+	"	mov $0xfe, %al\n out %al, $0x21\n"
+	"	mov $0xff, %al\n out %al, $0xa1\n"
+	/* PIT channel 0, mode 2, divisor 11932: about 100 Hz */
+	"	mov $0x34, %al\n out %al, $0x43\n"
+	"	mov $(11932 & 0xff), %al\n out %al, $0x40\n"
+	"	mov $(11932 >> 8), %al\n out %al, $0x40\n"
+	"	sti\n"
+	"1:	hlt\n"
+	"	cmpl $" XSTR(TICKS_WANTED) ", " ABS(ticks) "\n"
+	"	jb 1b\n"
+	"	cli\n"
+	"	mov $" XSTR(TAG_TICKS) ", %ebx\n"
+	"	mov " ABS(ticks) ", %ecx\n"
+	HC(HC_REPORT)
+	"	xor %ebx, %ebx\n"
+	HC(HC_EXIT)
+	"tick_handler:\n"
+	"	push %eax\n"
+	"	incl " ABS(ticks) "\n"
+	"	mov $0x20, %al\n out %al, $0x20\n" /* EOI */
+	"	pop %eax\n"
+	"	iret\n"
+	"idt_descriptor: .word 256 * 8 - 1\n .long " XSTR(IDT_ADDR) "\n"
+	"ticks: .long 0\n");
+
+static bool kernel_has_irqchip(struct vm *vm)
+{
+	struct kvm_irqchip chip = { .chip_id = KVM_IRQCHIP_PIC_MASTER };
+
+	return ioctl(vm->fd, KVM_GET_IRQCHIP, &chip) == 0;
+}
+
+TEST(without_irqchip_hlt_exits_to_host)
+{
+	struct vcpu *vcpu = test_real_mode_guest(64 << 10, 0, hlt_guest_start, hlt_guest_end);
+
+	EXPECT_FALSE(vcpu->vm->has_irqchip);
+	EXPECT_FALSE(kernel_has_irqchip(vcpu->vm)) TH_LOG("KVM has an irqchip nobody asked for");
+	ASSERT_EQ(VCPU_HALTED, vcpu_run(vcpu, TEST_RUN_TIMEOUT_MS)) TH_LOG("%s", vcpu->why);
+	EXPECT_EQ(KVM_EXIT_HLT, vcpu->run->exit_reason);
+	EXPECT_EQ(1, vcpu->stats.exits[KVM_EXIT_HLT]);
+	vm_destroy(vcpu->vm);
+}
+
+TEST(with_irqchip_pit_wakes_hlt)
+{
+	struct vm *vm = vm_create();
+	struct vcpu *vcpu;
+	char err[160];
+
+	vm_add_memory(vm, 0, 1 << 20);
+	vm_create_irqchip(vm);
+	EXPECT_TRUE(vm->has_irqchip);
+	EXPECT_TRUE(kernel_has_irqchip(vm));
+	ASSERT_EQ(0, vm_load_flat(vm, LOAD_ADDR, tick_guest_start,
+				  tick_guest_end - tick_guest_start, err, sizeof(err)));
+	vm_write_flat_gdt(vm, GDT_ADDR);
+	vcpu = vcpu_add(vm);
+	vcpu_set_protected_mode(vcpu, LOAD_ADDR, 0);
+	vcpu_load_gdt(vcpu, GDT_ADDR, 3 * 8 - 1);
+
+	ASSERT_EQ(VCPU_EXITED, vcpu_run(vcpu, TEST_RUN_TIMEOUT_MS)) TH_LOG("%s", vcpu->why);
+	EXPECT_EQ(0, vcpu->exit_status);
+	ASSERT_EQ(1, vcpu->nr_reports);
+	EXPECT_EQ(TAG_TICKS, vcpu->reports[0][0]);
+	EXPECT_EQ(TICKS_WANTED, vcpu->reports[0][1]);
+	EXPECT_EQ(0, vcpu->stats.exits[KVM_EXIT_HLT]) TH_LOG("hlt left the kernel");
+	vm_destroy(vm);
+}
+
+TEST(irqchip_after_vcpu_is_refused)
+{
+	struct vm *vm = vm_create();
+
+	vcpu_add(vm);
+	EXPECT_EQ(-EBUSY, __vm_create_irqchip(vm));
+	EXPECT_FALSE(vm->has_irqchip);
+	vm_destroy(vm);
+}
+
+KVM_TEST_HARNESS_MAIN

@@ -1,0 +1,108 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The suite runner behind `make run_tests`: kselftest-runner-style TAP.
+#
+#   selftests/run_tests.sh TEST...           choose a KVM, run everything
+#   selftests/run_tests.sh --inner=N TEST... run TESTs here, numbered from
+#                                            N+1, no header (inside the VM)
+#
+# Where the tests run: on this machine's /dev/kvm when build/kvm-probe can
+# run our guests on it (real mode, and an iret in protected mode, which
+# kvm_pvm cannot emulate); otherwise, or with NESTED=1, inside the nested-KVM
+# helper VM (ci/nested-kvm). NESTED=0 never uses the helper: without a
+# usable KVM every test then skips. Tests that drive the helper VM or QEMU
+# themselves (HOST_TESTS) always run out here, on the host.
+# Exits non-zero when any test fails or times out.
+set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root" || exit 1
+HOST_TESTS="nested_kvm_helper.sh os1k_qemu_diff.sh"
+timeout=$(sed -n 's/^timeout=//p' selftests/settings)
+inner=
+case "${1:-}" in --inner=*) inner=${1#--inner=}; shift ;; esac
+
+failed=0
+# run_one NUMBER NAME: one test, its own TAP indented as '# ' lines.
+run_one() {
+	local n=$1 name=$2 rc
+	echo "# selftests: mini-kvm: $name"
+	timeout --foreground -k 5 "$timeout" "selftests/$name" </dev/null 2>&1 | sed -u 's/^/# /'
+	rc=${PIPESTATUS[0]}
+	case $rc in
+	0) echo "ok $n selftests: mini-kvm: $name" ;;
+	4) echo "ok $n selftests: mini-kvm: $name # SKIP" ;;
+	124) echo "not ok $n selftests: mini-kvm: $name # TIMEOUT $timeout seconds"; failed=1 ;;
+	*) echo "not ok $n selftests: mini-kvm: $name # exit=$rc"; failed=1 ;;
+	esac
+}
+
+run_all() {
+	local n=$1
+	shift
+	for t in "$@"; do
+		n=$((n + 1))
+		run_one "$n" "$t"
+	done
+}
+
+if [ -n "$inner" ]; then
+	run_all "$inner" "$@"
+	exit $failed
+fi
+
+in_vm=() on_host=()
+for t in "$@"; do
+	case " $HOST_TESTS " in
+	*" $t "*) on_host+=("$t") ;;
+	*) in_vm+=("$t") ;;
+	esac
+done
+
+probe=$(build/kvm-probe 2>&1)
+probe_rc=$?
+# probe: 0 usable, 3 real mode only (e.g. kvm_pvm), 4 no KVM.
+mode=skip
+if [ "${NESTED:-}" != 1 ] && [ $probe_rc = 0 ]; then
+	mode=native
+elif [ "${NESTED:-}" != 0 ] && [ -x ci/nested-kvm ]; then
+	mode=nested
+elif [ $probe_rc = 3 ]; then
+	mode=native
+fi
+
+echo "TAP version 13"
+echo "1..$#"
+case $mode in
+native)
+	echo "# mini-kvm: tests run on this machine's KVM (native: $probe)"
+	export MINI_KVM_SKIP_NESTED_TESTS="native KVM in use; 'make run_tests NESTED=1' tests the helper VM"
+	run_all 0 "$@"
+	exit $failed
+	;;
+skip)
+	echo "# mini-kvm: no KVM to run on: $probe${NESTED:+ (NESTED=$NESTED)}"
+	export MINI_KVM_SKIP_NESTED_TESTS="NESTED=0 or no helper VM"
+	run_all 0 "$@"
+	exit $failed
+	;;
+esac
+
+# nested: the KVM tests inside one boot of the helper VM.
+echo "# mini-kvm: tests run in the nested-KVM helper VM (ci/nested-kvm)${NESTED:+, NESTED=$NESTED}"
+printed=0 status=
+while IFS= read -r line; do
+	case $line in
+	"ok "* | "not ok "*) printed=$((printed + 1)) ;;
+	"@status "*) status=${line#@status }; continue ;;
+	"#"*) ;;
+	*) line="# $line" ;; # the helper's own messages
+	esac
+	echo "$line"
+done < <(ci/nested-kvm --timeout=$((timeout * ${#in_vm[@]})) -- \
+	selftests/run_tests.sh --inner=0 "${in_vm[@]}" 2>&1; echo "@status $?")
+[ "$status" = 0 ] || failed=1
+for ((i = printed; i < ${#in_vm[@]}; i++)); do
+	echo "not ok $((i + 1)) selftests: mini-kvm: ${in_vm[$i]} # helper VM ended early (status $status, see ci/README.md)"
+done
+run_all ${#in_vm[@]} "${on_host[@]}"
+exit $failed
