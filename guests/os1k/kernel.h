@@ -105,6 +105,7 @@ extern u32 trap_vectors[];
 void syscall_vector(void);
 void trap_return(void);
 void switch_context(u32 *save_sp, u32 new_sp);
+int kernel_fault_test(void);
 
 /* The ring-3 programs' image, built separately and embedded (user_image.S). */
 extern const u8 user_image_start[], user_image_end[];

@@ -27,12 +27,6 @@ static int sys_write(u32 buf, u32 len)
 	return (int)len;
 }
 
-/* A deliberate kernel bug for the panic test: read what NULL points to. */
-static int sys_kfault(void)
-{
-	return *(volatile int *)0;
-}
-
 void syscall(struct trapframe *tf)
 {
 	u32 a = tf->ebx, b = tf->ecx;
@@ -66,7 +60,7 @@ void syscall(struct trapframe *tf)
 		r = proc_wait((int)a);
 		break;
 	case SYS_KFAULT:
-		r = sys_kfault();
+		r = kernel_fault_test();
 		break;
 	default:
 		r = -1;

@@ -80,6 +80,17 @@ switch_context:
 	popl %ebp
 	ret
 
+/*
+ * The panic test's deliberate kernel bug (SYS_KFAULT): read what NULL
+ * points to. kernel.ld puts it first in .text, at 0x80102000, so the
+ * panic message in tests/panic.out does not depend on the compiler.
+ */
+	.section .text.kfault, "ax"
+	.globl kernel_fault_test
+kernel_fault_test:
+	movl 0, %eax
+	ret
+
 	.section .rodata
 	.balign 4
 	.globl trap_vectors

@@ -107,8 +107,9 @@ void printf(const char *fmt, ...)
 /*
  * Read a line into buf (without its end), echoing as we go. A line ends
  * at CR, LF, or CR LF (a terminal sends CR, a pipe LF). Backspace or DEL
- * rubs out a character. Returns the length, or -1 at end of input, which
- * is the console's end or Ctrl-D at the start of a line.
+ * rubs out a character. Returns the length, or -1 at end of input: the
+ * console's end, or Ctrl-D. Either ends a partly typed line first, which
+ * is returned as if it had ended properly.
  */
 int readline(const char *prompt, char *buf, int size)
 {
@@ -125,9 +126,13 @@ int readline(const char *prompt, char *buf, int size)
 			continue;
 		}
 		after_cr = c == '\r';
-		if (c < 0 || (c == 4 && len == 0)) {
-			if (len == 0)
+		/* Ctrl-D acts as the end of input does, as on a terminal. */
+		if (c < 0 || c == 4) {
+			if (len == 0) {
+				printf("\n");
+				flush();
 				return -1;
+			}
 			break;		/* a last line without its end */
 		}
 		if (c == '\r' || c == '\n')

@@ -34,6 +34,7 @@ int calculator(void);
 int factorials(void);
 int gcd_program(void);
 int about(void);
+/* crt0.S: the fault tests, at fixed addresses */
 int null_dereference(void);
 int privileged_cli(void);
 int privileged_hlt(void);
@@ -41,6 +42,7 @@ int privileged_out(void);
 int kernel_memory_read(void);
 int idle_ticks(void);
 int busy_ticks(void);
+int bad_pointers(void);
 int kernel_panic(void);
 
 /* shell.c */
