@@ -81,17 +81,11 @@ static uint32_t hypercall_report(struct vcpu *vcpu, uint32_t tag, uint32_t value
 	return 0;
 }
 
-/* Returns VCPU_CONTINUE, VCPU_EXITED, or VCPU_BAD_HYPERCALL. */
-int hypercall_dispatch(struct vcpu *vcpu)
+static int hypercall_one(struct vcpu *vcpu, uint8_t fn)
 {
-	struct kvm_run *run = vcpu->run;
-	uint8_t fn = *((uint8_t *)run + run->io.data_offset);
 	struct kvm_regs regs;
 	uint32_t ebx, ret;
 
-	if (run->io.direction != KVM_EXIT_IO_OUT || run->io.size != 1 || run->io.count != 1)
-		return bad_hypercall(vcpu, "port 0x500 takes one 'out %al, (%dx)', got size/count",
-				     (unsigned long long)run->io.size << 32 | run->io.count);
 	vcpu->stats.hypercalls[fn < HC_NR_FUNCTIONS ? fn : HC_NR_FUNCTIONS]++;
 	vcpu_regs_get(vcpu, &regs);
 	ebx = (uint32_t)regs.rbx;
@@ -127,4 +121,23 @@ int hypercall_dispatch(struct vcpu *vcpu)
 	regs.rax = ret;
 	vcpu_regs_set(vcpu, &regs);
 	return VCPU_CONTINUE;
+}
+
+/*
+ * Returns VCPU_CONTINUE, VCPU_EXITED, or VCPU_BAD_HYPERCALL. Each byte
+ * written is one call: KVM may deliver `rep outsb` a byte per exit or many
+ * at once, and both must mean the same.
+ */
+int hypercall_dispatch(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	uint8_t *fn = (uint8_t *)run + run->io.data_offset;
+	int ret = VCPU_CONTINUE;
+
+	if (run->io.direction != KVM_EXIT_IO_OUT || run->io.size != 1)
+		return bad_hypercall(vcpu, "port 0x500 takes byte writes only, got an access of size",
+				     run->io.size);
+	for (uint32_t i = 0; i < run->io.count && ret == VCPU_CONTINUE; i++)
+		ret = hypercall_one(vcpu, fn[i]);
+	return ret;
 }

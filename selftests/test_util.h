@@ -64,10 +64,12 @@ static int test_console_getc(void *opaque, bool wait)
 static inline void test_console_attach(struct vcpu *vcpu, struct test_console *tc,
 				       const char *input)
 {
-	memset(tc, 0, sizeof(*tc) - sizeof(tc->out) + 1);
 	tc->console = (struct console){ test_console_write, test_console_getc, tc };
+	tc->out[0] = '\0';
+	tc->len = 0;
 	tc->in = input;
 	tc->in_len = input ? strlen(input) : 0;
+	tc->in_pos = 0;
 	vcpu->console = tc->console;
 }
 
