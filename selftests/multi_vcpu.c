@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: MIT
+/*
+ * multi_vcpu: 1, 2 and 4 vCPUs of one VM run at once on their own
+ * threads, each at its own segment, each with its own console, and each
+ * finishes with its own correct output: the sum 1..1000*k for vCPU k,
+ * computed by the guest and checked against the host's arithmetic.
+ */
+#include "test_util.h"
+
+#define MEM_SIZE (512 << 10)
+#define TAG_SUM 1
+
+/* k = CS >> 12; print "vCPU k\n"; report sum(1..1000*k); hlt. */
+GUEST_CODE(sum_guest, ".code16",
+	"	mov %cs, %bx\n shr $12, %bx\n"
+	"	mov %bx, %si\n"
+	"	add $'0', %bl\n mov %bl, %cs:(digit - sum_guest_start)\n"
+	"	mov $(msg - sum_guest_start), %ebx\n"
+	"	mov %cs, %ax\n movzx %ax, %eax\n shl $4, %eax\n add %eax, %ebx\n"
+	"	mov $(msg_end - msg), %ecx\n" HC(HC_WRITE)
+	"	movzx %si, %esi\n imul $1000, %esi, %esi\n"
+	"	xor %ecx, %ecx\n"
+	"1:	add %esi, %ecx\n dec %esi\n jnz 1b\n"
+	"	mov $" XSTR(TAG_SUM) ", %ebx\n" HC(HC_REPORT)
+	"	hlt\n"
+	"msg: .ascii \"vCPU \"\n digit: .ascii \"?\\n\"\n msg_end:\n");
+
+FIXTURE(vm) {
+	struct vm *vm;
+};
+
+FIXTURE_VARIANT(vm) {
+	int nr_vcpus;
+};
+
+FIXTURE_VARIANT_ADD(vm, one) { .nr_vcpus = 1 };
+FIXTURE_VARIANT_ADD(vm, two) { .nr_vcpus = 2 };
+FIXTURE_VARIANT_ADD(vm, four) { .nr_vcpus = 4 };
+
+FIXTURE_SETUP(vm)
+{
+	self->vm = vm_create();
+	vm_add_memory(self->vm, 0, MEM_SIZE);
+}
+
+FIXTURE_TEARDOWN(vm)
+{
+	vm_destroy(self->vm);
+}
+
+struct runner {
+	struct vcpu *vcpu;
+	struct test_console tc;
+	enum vcpu_result result;
+	pthread_t thread;
+};
+
+static void *run_vcpu(void *arg)
+{
+	struct runner *r = arg;
+
+	r->result = vcpu_run(r->vcpu, TEST_RUN_TIMEOUT_MS);
+	return NULL;
+}
+
+TEST_F(vm, each_vcpu_its_own_result)
+{
+	struct runner runners[VM_MAX_VCPUS];
+	char err[160], expected[16];
+
+	for (int k = 1; k <= variant->nr_vcpus; k++) {
+		struct runner *r = &runners[k - 1];
+		uint16_t segment = k << 12;
+
+		ASSERT_EQ(0, vm_load_flat(self->vm, (uint64_t)segment << 4, sum_guest_start,
+					  sum_guest_end - sum_guest_start, err, sizeof(err)));
+		r->vcpu = vcpu_add(self->vm);
+		vcpu_set_real_mode(r->vcpu, segment, 0);
+		test_console_attach(r->vcpu, &r->tc, NULL);
+	}
+	for (int i = 0; i < variant->nr_vcpus; i++)
+		ASSERT_EQ(0, pthread_create(&runners[i].thread, NULL, run_vcpu, &runners[i]));
+	for (int i = 0; i < variant->nr_vcpus; i++)
+		pthread_join(runners[i].thread, NULL);
+
+	for (int k = 1; k <= variant->nr_vcpus; k++) {
+		struct runner *r = &runners[k - 1];
+		uint32_t n = 1000 * k;
+
+		EXPECT_EQ(VCPU_HALTED, r->result) TH_LOG("vCPU %d: %s", k, r->vcpu->why);
+		snprintf(expected, sizeof(expected), "vCPU %d\n", k);
+		EXPECT_STREQ(expected, r->tc.out);
+		ASSERT_EQ(1, r->vcpu->nr_reports);
+		EXPECT_EQ(TAG_SUM, r->vcpu->reports[0][0]);
+		EXPECT_EQ(n * (n + 1) / 2, r->vcpu->reports[0][1]);
+	}
+}
+
+KVM_TEST_HARNESS_MAIN
