@@ -1,0 +1,957 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mini-kvm: the command. Runs up to four guests at once, each in its own
+ * VM (the unit of isolation, see DESIGN.md) with one vCPU on its own
+ * thread, while the main thread waits for them and for SIGINT/SIGTERM.
+ *
+ * Output: one guest's bytes go to stdout unchanged; several guests' lines
+ * are prefixed with "name| " and written whole, one write() each, so they
+ * never interleave mid-line. Input: stdin belongs to the first guest only.
+ * See docs/mini-kvm.md for the user's view.
+ */
+#include <ctype.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mini-kvm/kvm.h"
+
+#define MINI_KVM_VERSION "0.1.0"
+#define MAX_GUESTS VM_MAX_VCPUS
+#define OUT_LINE_MAX 4096
+#define MEM_MIN 4096ull
+/* Guest RAM lives at GPA 0 and must stay clear of KVM's TSS below 4 GiB. */
+#define MEM_MAX (3ull << 30)
+#define REAL_MEM_DEFAULT (256ull << 10)
+#define PROT_MEM_DEFAULT (16ull << 20)
+/* A flat image in protected mode goes where multiboot kernels live. */
+#define PROT_FLAT_LOAD 0x100000u
+#define MB_INFO_GPA 0x500u
+#define MB_LOADER_MAGIC 0x2BADB002u
+#define MB_INFO_MEMORY 0x1u
+/* How long a stop may take before we leave without the vCPU thread. */
+#define STOP_GRACE_MS 2000
+
+enum mode { MODE_AUTO, MODE_REAL, MODE_PROTECTED };
+
+struct builtin {
+	const char *name;
+	const char *desc;
+	const uint8_t *start, *end;
+};
+
+/*
+ * Weak: the Makefile embeds whatever images it built, and an image that
+ * is missing (the 1K OS not built yet) simply leaves its address NULL.
+ */
+#define BUILTIN_SYMS(n) \
+	extern const uint8_t guest_##n##_start[] __attribute__((weak)), \
+		guest_##n##_end[] __attribute__((weak))
+BUILTIN_SYMS(os1k);
+BUILTIN_SYMS(minimal);
+BUILTIN_SYMS(hello);
+BUILTIN_SYMS(counter);
+BUILTIN_SYMS(multiplication);
+BUILTIN_SYMS(fibonacci);
+BUILTIN_SYMS(matrix);
+BUILTIN_SYMS(hctest);
+
+#define BUILTIN(n, d) { #n, d, guest_##n##_start, guest_##n##_end }
+static const struct builtin builtins[] = {
+	BUILTIN(os1k, "the 1K OS: protected-mode kernel, ring-3 shell and programs (ELF)"),
+	BUILTIN(minimal, "a single hlt: ends at once and prints nothing"),
+	BUILTIN(hello, "prints \"Hello, KVM!\" with one HC_WRITE"),
+	BUILTIN(counter, "counts from 0 to 9, one number a line"),
+	BUILTIN(multiplication, "the times tables from 2 to 9 as one table"),
+	BUILTIN(fibonacci, "the Fibonacci numbers below 65536"),
+	BUILTIN(matrix, "multiplies two signed 4x4 integer matrices"),
+	BUILTIN(hctest, "tests every hypercall, echoes stdin; exit status = lines read"),
+};
+#define NR_BUILTINS (sizeof(builtins) / sizeof(builtins[0]))
+
+static const char *const hypercall_names[HC_NR_FUNCTIONS + 1] = {
+	"HC_EXIT", "HC_PUTCHAR", "HC_GETCHAR", "HC_WRITE", "HC_REPORT", "HC_VERSION",
+	"unknown",
+};
+_Static_assert(HC_NR_FUNCTIONS == 6, "name the new hypercalls above");
+
+static const char *const colors[MAX_GUESTS] = {
+	"\033[36m", "\033[33m", "\033[35m", "\033[32m",
+};
+
+static struct {
+	enum mode mode;
+	uint64_t mem; /* 0: the mode's default */
+	unsigned int timeout_ms; /* 0: none */
+	bool verbose, stats, no_color;
+} opt;
+
+struct guest {
+	const char *arg; /* as given on the command line */
+	char name[32]; /* short and unique: the line prefix */
+	const uint8_t *image;
+	size_t len;
+	bool real;
+	uint64_t mem;
+	struct vm *vm;
+	struct vcpu *vcpu;
+	pthread_t thread;
+	bool started;
+	bool has_stdin;
+	uint64_t deadline_ns; /* 0: none */
+	volatile bool timed_out; /* the deadline passed while waiting for input */
+	enum vcpu_result result;
+	const char *color;
+	char out[OUT_LINE_MAX]; /* the line being built, under out_lock */
+	size_t out_len;
+	bool log_bol; /* the --verbose log is at the start of a line */
+};
+
+static struct guest guests[MAX_GUESTS];
+static int nr_guests;
+static bool prefix_lines, use_color, stdin_is_tty;
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_t main_thread;
+static int nr_done; /* atomic: guests whose thread has finished */
+static int stop_pipe[2] = { -1, -1 }; /* readable once we are stopping */
+static uint64_t start_ns;
+
+/* ---- usage and option parsing ---- */
+
+static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("mini-kvm: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'mini-kvm --help' for more information.\n", stderr);
+	exit(MINI_KVM_EXIT_USAGE);
+}
+
+static void print_help(void)
+{
+	printf("Usage: mini-kvm [OPTIONS] [GUEST...]\n"
+	       "Run up to %d guests at once, each in its own KVM virtual machine.\n"
+	       "GUEST is the name of a built-in guest (see --list) or an image file;\n"
+	       "a name without '/' that is a built-in means the built-in (use ./NAME\n"
+	       "for a file of that name). Without GUEST: the default built-in guest.\n"
+	       "\n"
+	       "Options:\n"
+	       "  -l, --list            list the built-in guests\n"
+	       "      --mode=MODE       real (flat image at 0, 16-bit, entered at 0:0) or\n"
+	       "                        protected (ELF by its headers, a flat image at\n"
+	       "                        0x100000; 32-bit, multiboot-style); default: real\n"
+	       "                        for flat images, protected for ELF images\n"
+	       "  -m, --mem=SIZE        guest memory, a multiple of 4K, with an optional\n"
+	       "                        K, M or G suffix (default 256K real, 16M protected)\n"
+	       "  -t, --timeout=SECONDS end each guest after SECONDS (decimals allowed;\n"
+	       "                        0: no limit, the default)\n"
+	       "  -v, --verbose         decode every VM exit on stderr\n"
+	       "  -s, --stats           per-guest exit and hypercall counts on stderr\n"
+	       "      --no-color        no coloured line prefixes (also: NO_COLOR set)\n"
+	       "  -h, --help            show this help\n"
+	       "  -V, --version         show the version\n"
+	       "\n"
+	       "With several guests each output line is prefixed with 'name| '.\n"
+	       "stdin goes to the first guest; the others see end of input at once.\n"
+	       "On a terminal: Ctrl-D is end of input, Ctrl-C stops mini-kvm.\n"
+	       "\n"
+	       "Exit status:\n"
+	       "  0        every guest ended normally (HC_EXIT 0, or hlt in real mode)\n"
+	       "  1-255    a guest's HC_EXIT status (the first failing guest, in\n"
+	       "           command-line order); the codes below take precedence\n"
+	       "           only when that guest ended that way\n"
+	       "  2        bad usage\n"
+	       "  124      a guest ran out of time (--timeout)\n"
+	       "  125      a guest crashed (triple fault, emulation or entry failure,\n"
+	       "           bad hypercall)\n"
+	       "  126      cannot start: no usable /dev/kvm, unreadable or invalid image,\n"
+	       "           image too big for the guest memory\n"
+	       "  130, 143 stopped by SIGINT, SIGTERM\n",
+	       MAX_GUESTS);
+}
+
+static void print_list(void)
+{
+	const char *def = guest_os1k_start ? "os1k" : "hello";
+
+	for (size_t i = 0; i < NR_BUILTINS; i++) {
+		if (!builtins[i].start)
+			continue;
+		printf("%-15s %s%s\n", builtins[i].name, builtins[i].desc,
+		       strcmp(builtins[i].name, def) ? "" : " [default]");
+	}
+}
+
+/* SIZE: digits, then an optional K, M or G (optionally KB/KiB and so on). */
+static uint64_t parse_mem(const char *s)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	errno = 0;
+	v = isdigit((unsigned char)*s) ? strtoull(s, &end, 10) : 0;
+	if (!isdigit((unsigned char)*s) || errno)
+		usage_error("--mem=%s: not a size (bytes, with an optional K, M or G suffix)", s);
+	switch (toupper((unsigned char)*end)) {
+	case 'K': shift = 10; end++; break;
+	case 'M': shift = 20; end++; break;
+	case 'G': shift = 30; end++; break;
+	}
+	if (shift && (!strcasecmp(end, "B") || !strcasecmp(end, "iB")))
+		end += strlen(end);
+	if (*end)
+		usage_error("--mem=%s: not a size (bytes, with an optional K, M or G suffix)", s);
+	if (!v)
+		usage_error("--mem=%s: the guest needs some memory", s);
+	if (v > (MEM_MAX >> shift))
+		usage_error("--mem=%s: too large, at most 3G (guest memory lies below 4 GiB)", s);
+	v <<= shift;
+	if (v % 4096)
+		usage_error("--mem=%s: must be a multiple of 4K (KVM maps whole pages)", s);
+	return v;
+}
+
+static unsigned int parse_timeout(const char *s)
+{
+	double v;
+	char *end;
+
+	errno = 0;
+	v = isdigit((unsigned char)*s) || *s == '.' ? strtod(s, &end) : -1;
+	if (v < 0 || errno || *end || end == s)
+		usage_error("--timeout=%s: not a number of seconds", s);
+	if (v > 4000000)
+		usage_error("--timeout=%s: too long, at most 4000000 seconds", s);
+	if (v > 0 && v < 0.001)
+		return 1;
+	return (unsigned int)(v * 1000 + 0.5);
+}
+
+static void parse_mode(const char *s)
+{
+	if (!strcmp(s, "real"))
+		opt.mode = MODE_REAL;
+	else if (!strcmp(s, "protected"))
+		opt.mode = MODE_PROTECTED;
+	else
+		usage_error("--mode=%s: must be 'real' or 'protected'", s);
+}
+
+/* Returns the index of the first GUEST in argv (getopt permutes them there). */
+static int parse_options(int argc, char **argv)
+{
+	enum { OPT_MODE = 256, OPT_NO_COLOR };
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "list", no_argument, NULL, 'l' },
+		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "stats", no_argument, NULL, 's' },
+		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hVlm:t:vs", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			print_help();
+			exit(0);
+		case 'V':
+			printf("mini-kvm %s (hypercall ABI %d)\n", MINI_KVM_VERSION, HC_ABI_VERSION);
+			exit(0);
+		case 'l':
+			print_list();
+			exit(0);
+		case OPT_MODE:
+			parse_mode(optarg);
+			break;
+		case 'm':
+			opt.mem = parse_mem(optarg);
+			break;
+		case 't':
+			opt.timeout_ms = parse_timeout(optarg);
+			break;
+		case 'v':
+			opt.verbose = true;
+			break;
+		case 's':
+			opt.stats = true;
+			break;
+		case OPT_NO_COLOR:
+			opt.no_color = true;
+			break;
+		case ':':
+			usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			if (optopt)
+				usage_error("unknown option '-%c'", optopt);
+			usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	return optind;
+}
+
+/* ---- output: whole lines, one write() each ---- */
+
+static void write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return; /* a closed stdout: the bytes go nowhere */
+		p += n;
+		len -= n;
+	}
+}
+
+/*
+ * Writes what g has buffered, with its prefix when several guests run;
+ * then a prefixed line always ends with a newline. Called under out_lock.
+ */
+static void emit(struct guest *g)
+{
+	char buf[OUT_LINE_MAX + sizeof(g->name) + 32];
+	size_t n = 0;
+
+	if (!g->out_len)
+		return;
+	if (!prefix_lines) {
+		write_all(STDOUT_FILENO, g->out, g->out_len);
+		g->out_len = 0;
+		return;
+	}
+	n = snprintf(buf, sizeof(buf), "%s%s|%s ", g->color, g->name,
+		     g->color[0] ? "\033[0m" : "");
+	memcpy(buf + n, g->out, g->out_len);
+	n += g->out_len;
+	if (buf[n - 1] != '\n')
+		buf[n++] = '\n';
+	write_all(STDOUT_FILENO, buf, n);
+	g->out_len = 0;
+}
+
+/* The console's write(): HC_PUTCHAR, HC_WRITE and COM1 land here. */
+static void guest_write(void *opaque, const void *data, size_t len)
+{
+	struct guest *g = opaque;
+	const char *p = data;
+
+	pthread_mutex_lock(&out_lock);
+	for (size_t i = 0; i < len; i++) {
+		g->out[g->out_len++] = p[i];
+		/* A line longer than the buffer is cut into several. */
+		if (p[i] == '\n' || g->out_len == sizeof(g->out))
+			emit(g);
+	}
+	pthread_mutex_unlock(&out_lock);
+}
+
+static void flush_guest(struct guest *g)
+{
+	pthread_mutex_lock(&out_lock);
+	emit(g);
+	pthread_mutex_unlock(&out_lock);
+}
+
+static void flush_all(void)
+{
+	for (int i = 0; i < nr_guests; i++)
+		flush_guest(&guests[i]);
+}
+
+/*
+ * The --verbose log of one of several guests: stderr, each line prefixed
+ * like the guest's output, so that four VMs' "vcpu0:" lines stay apart.
+ */
+static ssize_t log_write(void *cookie, const char *buf, size_t len)
+{
+	struct guest *g = cookie;
+	size_t done = 0;
+
+	pthread_mutex_lock(&out_lock);
+	while (done < len) {
+		const char *nl = memchr(buf + done, '\n', len - done);
+		size_t n = nl ? (size_t)(nl - buf - done) + 1 : len - done;
+
+		if (g->log_bol) {
+			write_all(STDERR_FILENO, g->name, strlen(g->name));
+			write_all(STDERR_FILENO, "| ", 2);
+		}
+		write_all(STDERR_FILENO, buf + done, n);
+		g->log_bol = nl != NULL;
+		done += n;
+	}
+	pthread_mutex_unlock(&out_lock);
+	return len;
+}
+
+static FILE *guest_log(struct guest *g)
+{
+	cookie_io_functions_t io = { .write = log_write };
+	FILE *f;
+
+	if (!prefix_lines)
+		return stderr;
+	g->log_bol = true;
+	f = fopencookie(g, "w", io);
+	if (!f)
+		return stderr;
+	setvbuf(f, NULL, _IOLBF, 0);
+	return f;
+}
+
+/* ---- input: stdin, for the first guest ---- */
+
+static struct termios saved_tio;
+static volatile sig_atomic_t tio_saved;
+static unsigned char in_buf[4096];
+static size_t in_pos, in_len;
+static bool in_eof;
+
+static void term_restore(void)
+{
+	if (tio_saved) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+		tio_saved = 0;
+	}
+}
+
+/*
+ * Byte at a time, no echo (the guest echoes), but ISIG stays on so that
+ * Ctrl-C still reaches us as SIGINT. Ctrl-Z and Ctrl-\ go to the guest:
+ * stopping or dumping core with the terminal raw would leave it unusable.
+ */
+static void term_raw(void)
+{
+	struct termios raw;
+
+	if (!stdin_is_tty || tcgetattr(STDIN_FILENO, &saved_tio))
+		return;
+	raw = saved_tio;
+	raw.c_lflag &= ~(ICANON | ECHO | IEXTEN);
+	raw.c_cc[VMIN] = 1;
+	raw.c_cc[VTIME] = 0;
+	raw.c_cc[VSUSP] = _POSIX_VDISABLE;
+	raw.c_cc[VQUIT] = _POSIX_VDISABLE;
+	tio_saved = 1;
+	tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+}
+
+/* Waits for stdin or a stop; false when the guest's deadline passed. */
+static bool wait_input(struct guest *g)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = STDIN_FILENO, .events = POLLIN },
+		{ .fd = stop_pipe[0], .events = POLLIN },
+	};
+
+	for (;;) {
+		int ms = -1;
+
+		if (g->deadline_ns) {
+			uint64_t now = now_ns();
+
+			if (now >= g->deadline_ns)
+				return false;
+			ms = (g->deadline_ns - now + 999999) / 1000000;
+		}
+		if (poll(pfd, 2, ms) > 0 || errno != EINTR)
+			return true;
+	}
+}
+
+static int read_stdin(void)
+{
+	ssize_t n;
+
+	do
+		n = read(STDIN_FILENO, in_buf, sizeof(in_buf));
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return -1;
+	in_pos = 0;
+	in_len = n;
+	return 0;
+}
+
+/* The console's getc(): HC_GETCHAR and COM1 reads land here. */
+static int guest_getc(void *opaque, bool wait)
+{
+	struct guest *g = opaque;
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	unsigned char c;
+
+	if (!g->has_stdin || in_eof)
+		return CONSOLE_EOF;
+	if (in_pos == in_len) {
+		if (poll(&pfd, 1, 0) != 1) {
+			if (!wait)
+				return CONSOLE_EMPTY;
+			if (!prefix_lines)
+				flush_guest(g); /* a prompt must show before we block */
+			if (!wait_input(g)) {
+				/* The run loop cannot see its timer while we sit here. */
+				g->timed_out = true;
+				vcpu_kick(g->vcpu);
+				return CONSOLE_EOF;
+			}
+			if (__atomic_load_n(&g->vcpu->stop, __ATOMIC_SEQ_CST))
+				return CONSOLE_EOF;
+		}
+		if (read_stdin()) {
+			in_eof = true;
+			return CONSOLE_EOF;
+		}
+	}
+	c = in_buf[in_pos++];
+	if (stdin_is_tty && c == 4) { /* Ctrl-D: raw mode has no VEOF of its own */
+		in_eof = true;
+		return CONSOLE_EOF;
+	}
+	return c;
+}
+
+/* ---- guests: finding, loading, setting up ---- */
+
+static const struct builtin *find_builtin(const char *name)
+{
+	for (size_t i = 0; i < NR_BUILTINS; i++)
+		if (builtins[i].start && !strcmp(builtins[i].name, name))
+			return &builtins[i];
+	return NULL;
+}
+
+static void __attribute__((noreturn, format(printf, 2, 3)))
+cannot_start(const struct guest *g, const char *fmt, ...)
+{
+	va_list ap;
+
+	flush_all();
+	fprintf(stderr, "mini-kvm: %s: ", g->arg);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(MINI_KVM_EXIT_CANNOT_START);
+}
+
+static void read_image(struct guest *g)
+{
+	struct stat st;
+	uint8_t *buf;
+	size_t done = 0;
+	int fd = open(g->arg, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 && errno == ENOENT && !strchr(g->arg, '/'))
+		cannot_start(g, "no such file, and no built-in guest of that name "
+			     "(see mini-kvm --list)");
+	if (fd < 0)
+		cannot_start(g, "%s", strerror(errno));
+	if (fstat(fd, &st))
+		cannot_start(g, "%s", strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		cannot_start(g, "is a directory, not a guest image");
+	if (!S_ISREG(st.st_mode))
+		cannot_start(g, "not a regular file");
+	if (!st.st_size)
+		cannot_start(g, "image is empty");
+	if ((uint64_t)st.st_size > MEM_MAX)
+		cannot_start(g, "image is %lld bytes, larger than any guest memory",
+			     (long long)st.st_size);
+	buf = malloc(st.st_size);
+	if (!buf)
+		cannot_start(g, "out of memory for a %lld-byte image", (long long)st.st_size);
+	while (done < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + done, st.st_size - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			cannot_start(g, "read: %s", n ? strerror(errno) : "file shrank");
+		done += n;
+	}
+	close(fd);
+	g->image = buf;
+	g->len = done;
+}
+
+/* A bare name that is a built-in is the built-in; anything else a file. */
+static void resolve_guest(struct guest *g)
+{
+	const struct builtin *b = strchr(g->arg, '/') ? NULL : find_builtin(g->arg);
+
+	if (b) {
+		g->image = b->start;
+		g->len = b->end - b->start;
+	} else {
+		read_image(g);
+	}
+	if (image_is_elf(g->image, g->len) && opt.mode == MODE_REAL)
+		usage_error("%s: an ELF image runs in protected mode only", g->arg);
+	g->real = opt.mode == MODE_REAL ||
+		  (opt.mode == MODE_AUTO && !image_is_elf(g->image, g->len));
+	g->mem = opt.mem ? opt.mem : g->real ? REAL_MEM_DEFAULT : PROT_MEM_DEFAULT;
+}
+
+/* "build/guests/foo.bin" -> "foo", made unique with "#2" and so on. */
+static void name_guest(struct guest *g, int idx)
+{
+	const char *base = strrchr(g->arg, '/') ? strrchr(g->arg, '/') + 1 : g->arg;
+	size_t len = strcspn(base, ".");
+	int dup = 1;
+
+	if (!len)
+		len = strlen(base);
+	if (len > 16)
+		len = 16;
+	snprintf(g->name, sizeof(g->name), "%.*s", (int)len, base);
+	for (int i = 0; i < idx; i++)
+		if (!strncmp(guests[i].name, g->name, len) &&
+		    (guests[i].name[len] == '\0' || guests[i].name[len] == '#'))
+			dup++;
+	if (dup > 1)
+		snprintf(g->name + len, sizeof(g->name) - len, "#%d", dup);
+}
+
+/* Would [gpa, gpa + len) overwrite a segment of the loaded ELF image? */
+static bool elf_overlaps(const struct guest *g, uint32_t gpa, uint32_t len)
+{
+	const Elf32_Ehdr *eh = (const void *)g->image;
+	const Elf32_Phdr *ph = (const void *)(g->image + eh->e_phoff);
+
+	/* vm_load_elf() has checked the headers already. */
+	for (int i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_memsz &&
+		    gpa < (uint64_t)ph[i].p_paddr + ph[i].p_memsz &&
+		    ph[i].p_paddr < (uint64_t)gpa + len)
+			return true;
+	return false;
+}
+
+/* A multiboot info with just the memory sizes; its address, or 0. */
+static uint32_t write_multiboot_info(struct guest *g, bool elf)
+{
+	uint32_t info[3] = {
+		MB_INFO_MEMORY, 640,
+		g->mem > 0x100000 ? (uint32_t)((g->mem - 0x100000) / 1024) : 0,
+	};
+	void *dst = vm_gpa_to_hva(g->vm, MB_INFO_GPA, sizeof(info));
+
+	if (!dst || (elf && elf_overlaps(g, MB_INFO_GPA, sizeof(info))))
+		return 0;
+	memcpy(dst, info, sizeof(info));
+	return MB_INFO_GPA;
+}
+
+static void setup_protected(struct guest *g)
+{
+	bool elf = image_is_elf(g->image, g->len);
+	uint32_t entry = PROT_FLAT_LOAD;
+	struct kvm_regs regs;
+	char err[200];
+	int ret;
+
+	if (elf ? vm_load_elf(g->vm, g->image, g->len, &entry, err, sizeof(err)) :
+		  vm_load_flat(g->vm, PROT_FLAT_LOAD, g->image, g->len, err, sizeof(err)))
+		cannot_start(g, "%s", err);
+	g->vcpu = __vcpu_add(g->vm, &ret);
+	if (!g->vcpu)
+		cannot_start(g, "KVM_CREATE_VCPU: %s", strerror(-ret));
+	ret = vcpu_set_cpuid(g->vcpu);
+	if (ret)
+		cannot_start(g, "KVM_SET_CPUID2: %s", strerror(-ret));
+	vcpu_set_protected_mode(g->vcpu, entry, 0);
+	vcpu_regs_get(g->vcpu, &regs);
+	regs.rax = MB_LOADER_MAGIC;
+	regs.rbx = write_multiboot_info(g, elf);
+	vcpu_regs_set(g->vcpu, &regs);
+}
+
+static void setup_guest(struct guest *g, int kvm_fd)
+{
+	char err[200];
+	int ret;
+
+	g->vm = __vm_create(dup(kvm_fd), &ret);
+	if (!g->vm)
+		cannot_start(g, "KVM_CREATE_VM: %s", strerror(-ret));
+	ret = __vm_add_memory(g->vm, 0, g->mem);
+	if (ret)
+		cannot_start(g, "cannot give the guest %llu bytes of memory: %s",
+			     (unsigned long long)g->mem, strerror(-ret));
+	if (g->real) {
+		if (vm_load_flat(g->vm, 0, g->image, g->len, err, sizeof(err)))
+			cannot_start(g, "%s", err);
+		g->vcpu = __vcpu_add(g->vm, &ret);
+		if (!g->vcpu)
+			cannot_start(g, "KVM_CREATE_VCPU: %s", strerror(-ret));
+		vcpu_set_real_mode(g->vcpu, 0, 0);
+	} else {
+		/* KVM wants the irqchip before the first vCPU. */
+		ret = __vm_create_irqchip(g->vm);
+		if (ret)
+			cannot_start(g, "KVM_CREATE_IRQCHIP: %s", strerror(-ret));
+		setup_protected(g);
+	}
+	g->vcpu->console = (struct console){ guest_write, guest_getc, g };
+	if (opt.verbose)
+		g->vcpu->log = guest_log(g);
+}
+
+/* ---- running ---- */
+
+/* Why g ended, on stderr, unless it ended well. Called under out_lock. */
+static void report_end(struct guest *g)
+{
+	switch (g->result) {
+	case VCPU_CRASHED:
+	case VCPU_BAD_HYPERCALL:
+		fprintf(stderr, "mini-kvm: %s: crashed: %s\n", g->arg, g->vcpu->why);
+		vcpu_dump(g->vcpu, stderr);
+		fprintf(stderr, "  hint: %s\n", vcpu_crash_hint(g->vcpu));
+		break;
+	case VCPU_TIMEOUT:
+		fprintf(stderr, "mini-kvm: %s: timed out after %u.%03u s\n", g->arg,
+			opt.timeout_ms / 1000, opt.timeout_ms % 1000);
+		break;
+	default:
+		break;
+	}
+}
+
+static void *guest_thread(void *arg)
+{
+	struct guest *g = arg;
+
+	if (opt.timeout_ms)
+		g->deadline_ns = now_ns() + opt.timeout_ms * 1000000ull;
+	g->result = vcpu_run(g->vcpu, opt.timeout_ms);
+	if (g->timed_out)
+		g->result = VCPU_TIMEOUT;
+	if (g->vcpu->log && g->vcpu->log != stderr)
+		fflush(g->vcpu->log);
+	pthread_mutex_lock(&out_lock);
+	emit(g);
+	report_end(g);
+	pthread_mutex_unlock(&out_lock);
+	__atomic_add_fetch(&nr_done, 1, __ATOMIC_SEQ_CST);
+	pthread_kill(main_thread, SIGUSR2);
+	return NULL;
+}
+
+static void stop_all(void)
+{
+	for (int i = 0; i < nr_guests; i++)
+		if (guests[i].started)
+			vcpu_kick(guests[i].vcpu);
+	/* After the kicks: a reader woken by the pipe must see stop set. */
+	if (write(stop_pipe[1], "x", 1) < 0)
+		perror("mini-kvm: stop pipe");
+}
+
+/* Waits for every guest, or for SIGINT/SIGTERM: returns that signal, or 0. */
+static int wait_guests(const sigset_t *set)
+{
+	while (__atomic_load_n(&nr_done, __ATOMIC_SEQ_CST) < nr_guests) {
+		int sig = sigwaitinfo(set, NULL);
+
+		if (sig == SIGINT || sig == SIGTERM) {
+			stop_all();
+			return sig;
+		}
+	}
+	return 0;
+}
+
+/* Joins every started thread; one stuck in KVM_RUN is left behind. */
+static void join_guests(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += STOP_GRACE_MS / 1000;
+	for (int i = 0; i < nr_guests; i++)
+		if (guests[i].started && pthread_timedjoin_np(guests[i].thread, NULL, &ts))
+			fprintf(stderr, "mini-kvm: %s: the vCPU did not stop; leaving it\n",
+				guests[i].arg);
+}
+
+static void print_stats(const struct guest *g)
+{
+	const struct vcpu_stats *s = &g->vcpu->stats;
+
+	fprintf(stderr, "mini-kvm: %s: stats: %s", g->arg, vcpu_result_name(g->result));
+	if (g->result == VCPU_EXITED)
+		fprintf(stderr, " with status %d", g->vcpu->exit_status);
+	fprintf(stderr, "\n  exits:");
+	for (int i = 0; i < VCPU_EXIT_REASONS; i++)
+		if (s->exits[i])
+			fprintf(stderr, " %s=%llu", kvm_exit_reason_name(i),
+				(unsigned long long)s->exits[i]);
+	fprintf(stderr, "\n  hypercalls:");
+	for (int i = 0; i <= HC_NR_FUNCTIONS; i++)
+		if (s->hypercalls[i])
+			fprintf(stderr, " %s=%llu", hypercall_names[i],
+				(unsigned long long)s->hypercalls[i]);
+	fprintf(stderr, "\n  empty-bus accesses: %llu\n", (unsigned long long)s->empty_bus);
+	if (s->first_run_ns)
+		fprintf(stderr, "  first guest instruction at %.3f ms, end at %.3f ms"
+			" (since mini-kvm started)\n",
+			(s->first_run_ns - start_ns) / 1e6,
+			((s->end_ns ? s->end_ns : now_ns()) - start_ns) / 1e6);
+}
+
+/* The first failing guest in command-line order decides. */
+static int exit_status(void)
+{
+	for (int i = 0; i < nr_guests; i++) {
+		const struct guest *g = &guests[i];
+
+		switch (g->result) {
+		case VCPU_HALTED:
+			break;
+		case VCPU_EXITED:
+			if (g->vcpu->exit_status)
+				return g->vcpu->exit_status;
+			break;
+		case VCPU_TIMEOUT:
+			return MINI_KVM_EXIT_TIMEOUT;
+		default:
+			return MINI_KVM_EXIT_CRASH;
+		}
+	}
+	return 0;
+}
+
+/* ---- process-wide: signals, terminal, exit ---- */
+
+static void at_exit(void)
+{
+	flush_all();
+	term_restore();
+}
+
+/* mini-kvm itself crashed: give the terminal back, then die as we would. */
+static void fatal_signal(int sig)
+{
+	term_restore();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void setup_signals(sigset_t *set)
+{
+	static const int fatal[] = { SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL };
+
+	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+		signal(fatal[i], fatal_signal);
+	/* A closed stdout must not kill us before we report. */
+	signal(SIGPIPE, SIG_IGN);
+	/* Blocked everywhere (threads inherit it): only sigwaitinfo takes them. */
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+	main_thread = pthread_self();
+	if (pipe2(stop_pipe, O_CLOEXEC))
+		kvm_die("pipe: %s", strerror(errno));
+}
+
+static void open_kvm_or_die(int *kvm_fd)
+{
+	*kvm_fd = __kvm_open();
+	if (*kvm_fd < 0) {
+		fprintf(stderr, "mini-kvm: %s (%s)\n", kvm_open_diagnosis(-*kvm_fd),
+			strerror(-*kvm_fd));
+		exit(MINI_KVM_EXIT_CANNOT_START);
+	}
+}
+
+static void start_guests(void)
+{
+	for (int i = 0; i < nr_guests; i++) {
+		int ret = pthread_create(&guests[i].thread, NULL, guest_thread, &guests[i]);
+
+		if (ret) {
+			fprintf(stderr, "mini-kvm: %s: cannot start a thread: %s\n",
+				guests[i].arg, strerror(ret));
+			stop_all();
+			join_guests();
+			exit(MINI_KVM_EXIT_CANNOT_START);
+		}
+		guests[i].started = true;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *def = guest_os1k_start ? "os1k" : "hello";
+	int first, kvm_fd, sig;
+	sigset_t set;
+
+	start_ns = now_ns();
+	first = parse_options(argc, argv);
+	nr_guests = argc - first ? argc - first : 1;
+	if (nr_guests > MAX_GUESTS)
+		usage_error("%d guests: at most %d run at once", nr_guests, MAX_GUESTS);
+	for (int i = 0; i < nr_guests; i++)
+		guests[i].arg = argc - first ? argv[first + i] : def;
+
+	/* Before anything heavy: is there a KVM at all? */
+	open_kvm_or_die(&kvm_fd);
+	setup_signals(&set);
+	atexit(at_exit);
+	prefix_lines = nr_guests > 1;
+	use_color = prefix_lines && !opt.no_color && !getenv("NO_COLOR") &&
+		    isatty(STDOUT_FILENO);
+	stdin_is_tty = isatty(STDIN_FILENO);
+	for (int i = 0; i < nr_guests; i++) {
+		struct guest *g = &guests[i];
+
+		resolve_guest(g);
+		name_guest(g, i);
+		g->color = use_color ? colors[i] : "";
+		g->has_stdin = i == 0;
+	}
+	for (int i = 0; i < nr_guests; i++)
+		setup_guest(&guests[i], kvm_fd);
+
+	term_raw();
+	start_guests();
+	sig = wait_guests(&set);
+	join_guests();
+	flush_all();
+	term_restore();
+	if (opt.stats)
+		for (int i = 0; i < nr_guests; i++)
+			print_stats(&guests[i]);
+	if (sig) {
+		fprintf(stderr, "mini-kvm: stopped by %s\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+		exit(128 + sig);
+	}
+	return exit_status();
+}
