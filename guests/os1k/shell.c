@@ -12,6 +12,7 @@
  *   o  out to port 0xf4 in ring 3    -> killed (general protection)
  *   i  sleep 50 ticks, print the tick count before and after
  *   b  spin in ring 3 until 10 ticks pass (timer interrupts ring 3)
+ *   r  two ring-3 spinners at once: preemption shares the CPU between them
  *   w  write() with kernel, NULL and half-mapped buffers: each gets -1
  *   P  a system call that makes the kernel fault: kernel panic, status 1
  */
@@ -40,6 +41,7 @@ static const struct choice choices[] = {
 	{ 'o', NULL, privileged_out },
 	{ 'i', NULL, idle_ticks },
 	{ 'b', NULL, busy_ticks },
+	{ 'r', NULL, round_robin },
 	{ 'w', NULL, bad_pointers },
 	{ 'P', NULL, kernel_panic },
 };

@@ -42,6 +42,7 @@ int privileged_out(void);
 int kernel_memory_read(void);
 int idle_ticks(void);
 int busy_ticks(void);
+int round_robin(void);
 int bad_pointers(void);
 int kernel_panic(void);
 
