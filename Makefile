@@ -85,4 +85,4 @@ run: mini-kvm
 clean:
 	rm -rf $(BUILD) mini-kvm $(SELFTEST_BINS)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) selftests -name '*.d' 2>/dev/null)
