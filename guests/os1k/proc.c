@@ -67,8 +67,9 @@ static int load_user_image(u32 *pgdir)
 		page = alloc_page();
 		if (!page)
 			return -1;
-		memcpy(page, user_image_start + off,
-		       size - off < PAGE_SIZE ? size - off : PAGE_SIZE);
+		/* One rep movsl; user_image.S pads the image to 4 bytes. */
+		copy_words(page, user_image_start + off,
+			   (size - off < PAGE_SIZE ? size - off : PAGE_SIZE) / 4);
 		if (map_page(pgdir, USER_BASE + off, V2P(page), PTE_U | PTE_W))
 			return free_page(page), -1;
 	}

@@ -9,6 +9,7 @@
 	.globl user_image_start, user_image_end
 user_image_start:
 	.incbin USER_BIN
+	.balign 4, 0		/* whole words, for the copy in proc.c */
 user_image_end:
 
 	.section .note.GNU-stack, "", @progbits
