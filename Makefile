@@ -85,4 +85,8 @@ run: mini-kvm
 clean:
 	rm -rf $(BUILD) mini-kvm $(SELFTEST_BINS)
 
+# Robustness tooling (sanitizers, fuzzers, static analysis) and benchmarks.
+-include fuzz/fuzz.mk
+-include bench/bench.mk
+
 -include $(shell find $(BUILD) selftests -name '*.d' 2>/dev/null)
