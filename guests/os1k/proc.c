@@ -194,12 +194,24 @@ void proc_wakeup_sleepers(u32 now)
 void proc_exit(int status)
 {
 	struct proc *parent = current->parent;
+	int i;
 
 	if (current->pid == 1)
 		power_off(status);
+	/*
+	 * Children we did not wait for: nobody will now. Free those that
+	 * are done; the others keep their slot as zombies when they end.
+	 */
+	for (i = 1; i < NPROC; i++) {
+		if (procs[i].parent != current)
+			continue;
+		procs[i].parent = NULL;
+		if (procs[i].state == ZOMBIE)
+			free_proc(&procs[i]);
+	}
 	current->exit_status = status;
 	current->state = ZOMBIE;
-	if (parent->state == WAITING)
+	if (parent && parent->state == WAITING)
 		parent->state = RUNNABLE;
 	yield();
 	panic("zombie pid %d ran again", current->pid);
