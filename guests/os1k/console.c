@@ -122,9 +122,22 @@ void power_off(int status)
 		__asm__ volatile("cli; hlt");
 }
 
+/* kprintf gathers a line and writes it at once: one hypercall a line. */
+static char line[128];
+static u32 line_len;
+
+static void kflush(void)
+{
+	if (line_len)
+		console_write(line, line_len);
+	line_len = 0;
+}
+
 static void kputc(char c)
 {
-	console_putc(c);
+	line[line_len++] = c;
+	if (c == '\n' || line_len == sizeof(line))
+		kflush();
 }
 
 void kprintf(const char *fmt, ...)
@@ -134,6 +147,7 @@ void kprintf(const char *fmt, ...)
 	va_start(ap, fmt);
 	format(kputc, fmt, ap);
 	va_end(ap);
+	kflush();
 }
 
 void panic(const char *fmt, ...)
