@@ -90,3 +90,6 @@ clean:
 -include bench/bench.mk
 
 -include $(shell find $(BUILD) selftests -name '*.d' 2>/dev/null)
+
+# The 1K OS selftest embeds the golden transcripts.
+selftests/os1k: $(wildcard guests/os1k/tests/*.in guests/os1k/tests/*.out)
