@@ -46,6 +46,7 @@ run_all() {
 }
 
 if [ -n "$inner" ]; then
+	echo "# mini-kvm: KVM inside the helper VM: $(build/kvm-probe 2>&1)"
 	run_all "$inner" "$@"
 	exit $failed
 fi
