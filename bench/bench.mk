@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: MIT
+# Benchmarks (included by the top Makefile): `make bench` builds what it
+# needs and runs bench/run.sh, which prints a table and writes it as
+# Markdown to bench/results/DATE.md. See docs/bench.md.
+#
+#   make bench                 natively where build/kvm-probe finds a usable
+#                              KVM, else inside the helper VM (ci/nested-kvm)
+#   make bench NESTED=1        always in the helper VM; NESTED=0: never
+#   make bench BENCH_QUICK=1   fewer rounds, no `make run_tests` timing
+
+BENCH_DIR := $(BUILD)/bench
+BENCH_GUESTS := $(patsubst bench/guests/%.S,$(BENCH_DIR)/guests/%.bin,$(wildcard bench/guests/*.S))
+BENCH_BINS := $(BENCH_DIR)/floor $(BENCH_DIR)/floor-static $(BENCH_DIR)/launch \
+	$(BENCH_DIR)/empty $(BENCH_DIR)/phases $(BENCH_DIR)/mini-kvm-static
+
+.PHONY: bench-build
+bench-build: all $(BENCH_BINS) $(BENCH_GUESTS)
+
+bench: bench-build
+	@bench/run.sh
+
+# The raw-KVM floor, dynamic like ./mini-kvm, and static like mini-kvm-static.
+$(BENCH_DIR)/floor: $(BUILD)/bench/floor.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(BENCH_DIR)/floor-static: $(BUILD)/bench/floor.o
+	$(CC) $(LDFLAGS) -static -o $@ $^
+
+# Static and small: a child's peak RSS counts what it had before exec.
+$(BENCH_DIR)/launch: $(BUILD)/bench/launch.o
+	$(CC) $(LDFLAGS) -static -o $@ $^
+
+$(BENCH_DIR)/empty: $(BUILD)/bench/empty.o
+	$(CC) $(LDFLAGS) -static -o $@ $^
+
+$(BENCH_DIR)/phases: $(BUILD)/bench/phases.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The same command, statically linked: no dynamic loader, no shared libc.
+$(BENCH_DIR)/mini-kvm-static: $(BUILD)/tools/mini-kvm.o $(BUILD)/builtin_guests.o $(LIB)
+	$(CC) $(LDFLAGS) -static -o $@ $^ $(LDLIBS)
+
+# Bench guests: real-mode flat images, built like guests/real/*.S.
+$(BENCH_DIR)/guests/%.bin: bench/guests/%.S include/mini-kvm/abi.h
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -c -o $(BENCH_DIR)/guests/$*.o $<
+	$(GUEST_LD) -Ttext=0 -e 0 --oformat=binary -o $@ $(BENCH_DIR)/guests/$*.o

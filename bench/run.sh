@@ -1,0 +1,161 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# bench/run.sh: `make bench`. Chooses where the KVM measurements run (the
+# same choice as `make run_tests`: natively when build/kvm-probe exits 0,
+# else inside the nested-KVM helper VM with both CPUs), runs bench/inner.sh
+# there, then times `make run_tests` and the helper VM's boot from out
+# here, and writes everything as Markdown to bench/results/DATE.md (and
+# stdout). See docs/bench.md.
+#
+# Environment: NESTED=1 forces the helper VM, NESTED=0 forbids it;
+# BENCH_QUICK=1 skips the test-suite timing; BENCH_SUITE_ROUNDS (default 3);
+# BENCH_OUT (the results file); the knobs of bench/inner.sh pass through.
+set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root" || exit 1
+B=build/bench
+SR=${BENCH_SUITE_ROUNDS:-3}
+W=$(mktemp -d "${TMPDIR:-/tmp}/mini-kvm-bench-run.XXXXXX") || exit 1
+trap 'rm -rf "$W"' EXIT
+say() { printf 'bench: %s\n' "$*" >&2; }
+t_start=$(date +%s)
+
+probe=$(build/kvm-probe 2>&1 | head -n 1)
+probe_rc=${PIPESTATUS[0]}
+if [ "${NESTED:-}" != 1 ] && [ "$probe_rc" = 0 ]; then
+	mode=native
+elif [ "${NESTED:-}" != 0 ] && [ -x ci/nested-kvm ]; then
+	mode=nested
+else
+	say "no usable KVM here ($probe) and no helper VM allowed (NESTED=${NESTED:-})"
+	exit 1
+fi
+
+# Other people's VMs would share our CPUs: wait for them (not timed).
+wait_quiet() {
+	local said=0
+	while pgrep -f '^qemu-system' >/dev/null 2>&1; do
+		[ $said = 1 ] || say "waiting for the running QEMU processes to end: $(pgrep -d, -f '^qemu-system')"
+		said=1
+		sleep 3
+	done
+}
+
+# ---------------------------------------------------------------- KVM measurements
+wait_quiet
+case $mode in
+native)
+	say "running natively ($probe)"
+	bench/inner.sh >"$W/inner.out"
+	rc=$?
+	;;
+nested)
+	say "running inside the helper VM (ci/nested-kvm --cpus=2): $probe"
+	ci/nested-kvm --cpus=2 --batch --timeout=1200 -- bench/inner.sh >"$W/inner.out"
+	rc=$?
+	;;
+esac
+if [ $rc != 0 ] || ! grep -q '^@failures' "$W/inner.out"; then
+	say "the measurements did not complete (status $rc)"
+	cat "$W/inner.out"
+	exit 1
+fi
+
+# ---------------------------------------------------------------- 7: the test suite, from out here
+suite_md= suite_goals=
+if [ "${BENCH_QUICK:-}" != 1 ]; then
+	cmds=()
+	[ -x ci/nested-kvm ] && cmds+=(-- helper ci/nested-kvm --verbose --batch true)
+	cmds+=(-- suite "${MAKE:-make}" -s run_tests)
+	say "timing the helper VM's boot and make run_tests, $SR rounds interleaved"
+	$B/launch -w -n "$SR" -t 900 -o /dev/null -e "$W/suite.err" "${cmds[@]}" >"$W/suite.out" 2>"$W/suite.launch"
+	suite_rc=$?
+	suite_md=$(
+		awk -v rounds="$SR" -v rc="$suite_rc" -v mode="$mode" '
+		function sort(s, k,   i, j, t) { for (i = 2; i <= k; i++) for (j = i; j > 1 && s[j - 1] > s[j]; j--) { t = s[j]; s[j] = s[j - 1]; s[j - 1] = t } }
+		function med(s, k) { return k % 2 ? s[(k + 1) / 2] : (s[k / 2] + s[k / 2 + 1]) / 2 }
+		function cell(s, k) { return k ? sprintf("%.2f (%.2f–%.2f)", med(s, k), s[1], s[k]) : "—" }
+		FILENAME ~ /suite.err$/ && $1 == "@run" { l = $2; r = $3; next }
+		FILENAME ~ /suite.err$/ && /COMMAND started/ { for (i = 1; i <= NF; i++) if ($i == "started") boot[r] = $(i + 1); next }
+		FILENAME ~ /suite.out$/ && $1 == "run" { w[$2, $3] = $4 / 1e6; st[$2, $3] = $6 }
+		END {
+			for (r = 1; r <= rounds; r++) {
+				if ((r in boot)) { b[++nb] = boot[r]; hw[nb] = w["helper", r] }
+				if (("suite", r) in w) { s[++ns] = w["suite", r]; if (r in boot) d[++nd] = w["suite", r] - boot[r] }
+			}
+			sort(b, nb); sort(hw, nb); sort(s, ns); sort(d, nd)
+			print "| what | seconds, median (min–max) |"
+			print "|---|---|"
+			if (nb) {
+				print "| helper VM: call to COMMAND start (`ci/nested-kvm --verbose true`) | " cell(b, nb) " |"
+				print "| helper VM: whole `ci/nested-kvm true` (boot, run, power off) | " cell(hw, nb) " |"
+			}
+			print "| `make run_tests`, whole (" mode ") | " cell(s, ns) " |"
+			if (nd) print "| `make run_tests` beyond the helper boot of the same round | " cell(d, nd) " |"
+			if (rc) print "\n**Some runs failed (launch status " rc "): see below.**"
+			printf "@goalvals %s %s\n", nb ? med(b, nb) : "", nd ? med(d, nd) : (ns ? med(s, ns) : "")
+		}' "$W/suite.err" "$W/suite.out"
+	)
+	if [ $suite_rc != 0 ]; then
+		suite_md="$suite_md
+$(sed 's/^/    /' "$W/suite.launch")"
+	fi
+	read -r boot_med beyond_med <<<"$(sed -n 's/^@goalvals //p' <<<"$suite_md")"
+	suite_md=$(grep -v '^@goalvals' <<<"$suite_md")
+	chk() { awk -v v="$1" -v l="$2" 'BEGIN { print v <= l ? "met" : "missed" }'; }
+	if [ -n "${beyond_med:-}" ]; then
+		suite_goals="| \`make run_tests\` ≤ 10 s beyond the helper VM's boot | ≤ 10 s | $(printf '%.1f' "$beyond_med") s | $(chk "$beyond_med" 10) | median over $SR rounds, whole run minus the boot overhead of the same round |"
+	fi
+	if [ -n "${boot_med:-}" ]; then
+		suite_goals="$suite_goals
+| helper VM: COMMAND starts ≤ 8 s after the call (warm cache) | ≤ 8 s | $(printf '%.2f' "$boot_med") s | $(chk "$boot_med" 8) | \`ci/nested-kvm --verbose true\`, $SR rounds |"
+	fi
+fi
+
+# ---------------------------------------------------------------- the report
+metaval() { sed -n "s/^@meta $1 //p" "$W/inner.out"; }
+date_s=$(date -u '+%Y-%m-%d %H:%M UTC')
+out=${BENCH_OUT:-bench/results/$(date -u +%F).md}
+mkdir -p "$(dirname "$out")"
+where="natively, on this machine's KVM"
+[ $mode = nested ] && where="inside the nested-KVM helper VM (\`ci/nested-kvm --cpus=2\`: QEMU/TCG, emulated AMD SVM), because this machine's KVM is not usable: $probe"
+{
+	echo "# mini-kvm benchmarks, $date_s"
+	echo
+	echo "Produced by \`make bench\` (bench/run.sh); every figure below was measured in this run. See docs/bench.md for what each one means."
+	echo
+	echo "- Date: $date_s"
+	echo "- Where the guests ran: $where"
+	echo "- Host: kernel $(uname -r), CPU $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) CPUs"
+	echo "- KVM: module $(metaval kvm_module), kernel $(metaval kvm_kernel), CPU $(metaval kvm_cpu)"
+	echo "- KVM probe (where the guests ran): $(metaval kvm_probe)"
+	echo "- QEMU: $(metaval qemu)"
+	echo "- Rounds: $(metaval rounds); test suite $SR"
+	echo "- Commit: $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- lib tools include bench 2>/dev/null || echo ' (with local changes)')"
+	[ $mode = nested ] && echo "
+Absolute times in the helper VM are those of an emulated machine (TCG runs
+the L1 kernel and, through emulated nested paging, the guests; a userspace
+exit costs tens of µs): compare the ratios, which were measured side by side."
+	echo
+	echo "## Goals"
+	echo
+	echo "| goal | target | measured | | how |"
+	echo "|---|---|---|---|---|"
+	sed -n 's/^@goal //p' "$W/inner.out" | awk -F'|' '{ printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5 }'
+	[ -n "$suite_goals" ] && echo "$suite_goals"
+	grep -v '^@' "$W/inner.out"
+	if [ -n "$suite_md" ]; then
+		echo
+		echo "## 7. The test suite and the helper VM, timed from out here"
+		echo
+		echo "\`make run_tests\` ($mode) and \`ci/nested-kvm --verbose --batch true\`, $SR rounds"
+		echo "interleaved, each waiting until no other QEMU runs. The suite's figure includes its own helper VM boot;"
+		echo "\"beyond the boot\" subtracts the boot overhead measured in the same round."
+		echo
+		echo "$suite_md"
+	fi
+	echo
+	echo "\`make bench\` took $(($(date +%s) - t_start)) s."
+} >"$out"
+cat "$out"
+say "written to $out"
