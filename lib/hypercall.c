@@ -40,7 +40,9 @@ uint32_t hypercall_write(struct vcpu *vcpu, uint32_t addr, uint32_t len)
 		return HC_ERR_INVAL;
 	if ((uint64_t)addr + len > 0x100000000ull)
 		return HC_ERR_FAULT;
-	vcpu_sregs_get(vcpu, &sregs);
+	/* Without CR0 we cannot tell what addr means: refuse, do not die. */
+	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
+		return HC_ERR_FAULT;
 	paging = sregs.cr0 & 0x80000000u;
 	for (uint32_t done = 0, chunk; done < len; done += chunk) {
 		uint32_t gva = addr + done;
@@ -134,8 +136,11 @@ int hypercall_dispatch(struct vcpu *vcpu)
 	uint8_t *fn = (uint8_t *)run + run->io.data_offset;
 	int ret = VCPU_CONTINUE;
 
-	if (run->io.direction != KVM_EXIT_IO_OUT || run->io.size != 1)
-		return bad_hypercall(vcpu, "port 0x500 takes byte writes only, got an access of size",
+	if (run->io.direction != KVM_EXIT_IO_OUT)
+		return bad_hypercall(vcpu, "port 0x500 takes byte writes only, got a read of size",
+				     run->io.size);
+	if (run->io.size != 1)
+		return bad_hypercall(vcpu, "port 0x500 takes byte writes only, got a write of size",
 				     run->io.size);
 	for (uint32_t i = 0; i < run->io.count && ret == VCPU_CONTINUE; i++)
 		ret = hypercall_one(vcpu, fn[i]);

@@ -7,9 +7,12 @@
  */
 #include <elf.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mini-kvm/kvm.h"
+
+#define ELF_MAX_PHDRS 1024u
 
 static int load_error(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -63,6 +66,10 @@ static int check_elf_header(const Elf32_Ehdr *eh, size_t len, char *err, size_t 
 				  eh->e_type);
 	if (eh->e_phentsize != sizeof(Elf32_Phdr) || !eh->e_phnum)
 		return load_error(err, errlen, "ELF has no usable program headers");
+	/* The overlap check is quadratic: 65535 headers would take seconds. */
+	if (eh->e_phnum > ELF_MAX_PHDRS)
+		return load_error(err, errlen, "ELF has %u program headers, more than the %u supported",
+				  eh->e_phnum, ELF_MAX_PHDRS);
 	if (eh->e_phoff > len || (size_t)eh->e_phnum * sizeof(Elf32_Phdr) > len - eh->e_phoff)
 		return load_error(err, errlen, "ELF program headers lie outside the file");
 	return 0;
@@ -92,32 +99,46 @@ static bool segments_overlap(const Elf32_Phdr *a, const Elf32_Phdr *b)
 	       (uint64_t)b->p_paddr < (uint64_t)a->p_paddr + a->p_memsz;
 }
 
-/* Load every PT_LOAD segment; *entry is e_entry, checked to lie in one. */
+/*
+ * Load every PT_LOAD segment; *entry is e_entry, checked to lie in one.
+ * The headers are copied out first: nothing says the file keeps them
+ * aligned, and an unaligned Elf32_Phdr cannot be read in place.
+ */
 int vm_load_elf(struct vm *vm, const void *image, size_t len, uint32_t *entry,
 		char *err, size_t errlen)
 {
-	const Elf32_Ehdr *eh = image;
-	const Elf32_Phdr *ph;
+	Elf32_Ehdr ehdr = { 0 }, *eh = &ehdr;
+	Elf32_Phdr *ph;
 	bool entry_loaded = false;
+	int ret = -1;
 
+	memcpy(eh, image, len < sizeof(*eh) ? len : sizeof(*eh));
 	if (check_elf_header(eh, len, err, errlen))
 		return -1;
-	ph = (const Elf32_Phdr *)((const uint8_t *)image + eh->e_phoff);
+	ph = malloc(eh->e_phnum * sizeof(*ph));
+	if (!ph)
+		return load_error(err, errlen, "out of memory for %u ELF program headers",
+				  eh->e_phnum);
+	memcpy(ph, (const uint8_t *)image + eh->e_phoff, eh->e_phnum * sizeof(*ph));
 	for (int i = 0; i < eh->e_phnum; i++) {
 		if (ph[i].p_type != PT_LOAD)
 			continue;
 		if (check_segment(vm, &ph[i], len, err, errlen))
-			return -1;
+			goto out;
 		for (int j = 0; j < i; j++)
-			if (ph[j].p_type == PT_LOAD && segments_overlap(&ph[i], &ph[j]))
-				return load_error(err, errlen, "ELF segments at 0x%x and 0x%x overlap",
-						  ph[j].p_paddr, ph[i].p_paddr);
+			if (ph[j].p_type == PT_LOAD && segments_overlap(&ph[i], &ph[j])) {
+				load_error(err, errlen, "ELF segments at 0x%x and 0x%x overlap",
+					   ph[j].p_paddr, ph[i].p_paddr);
+				goto out;
+			}
 		entry_loaded |= eh->e_entry >= ph[i].p_paddr &&
 				eh->e_entry - ph[i].p_paddr < ph[i].p_memsz;
 	}
-	if (!entry_loaded)
-		return load_error(err, errlen, "ELF entry point 0x%x lies outside every loaded segment",
-				  eh->e_entry);
+	if (!entry_loaded) {
+		load_error(err, errlen, "ELF entry point 0x%x lies outside every loaded segment",
+			   eh->e_entry);
+		goto out;
+	}
 	for (int i = 0; i < eh->e_phnum; i++) {
 		uint8_t *dst;
 
@@ -128,5 +149,8 @@ int vm_load_elf(struct vm *vm, const void *image, size_t len, uint32_t *entry,
 		memset(dst + ph[i].p_filesz, 0, ph[i].p_memsz - ph[i].p_filesz);
 	}
 	*entry = eh->e_entry;
-	return 0;
+	ret = 0;
+out:
+	free(ph);
+	return ret;
 }

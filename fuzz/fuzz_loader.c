@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fuzz_loader: libFuzzer target for the guest image loaders. The input is
+ * a guest image; it goes to vm_load_elf() and, at an address taken from
+ * its first bytes, to vm_load_flat(), on a fake VM whose two memory slots
+ * are plain heap memory (no /dev/kvm, no ioctl), as in lib_unit.c. ASan
+ * sees any byte the loader touches outside the slots or the image; the
+ * checks below abort when a loader says yes to something it must refuse.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mini-kvm/kvm.h"
+
+#define SLOT_SIZE 0x10000
+static const uint64_t slot_gpa[2] = { 0, 0x100000 };
+
+static struct vm *fake_vm(void)
+{
+	static struct vm vm;
+
+	if (!vm.nr_mem) {
+		vm.nr_mem = 2;
+		for (int i = 0; i < 2; i++)
+			vm.mem[i] = (struct vm_mem){ .gpa = slot_gpa[i], .size = SLOT_SIZE,
+						     .host = malloc(SLOT_SIZE) };
+	}
+	return &vm;
+}
+
+/* A broken promise of the library: libFuzzer records the input. */
+#define check(ok) do {                                                  \
+	if (!(ok)) {                                                    \
+		fprintf(stderr, "fuzz_loader: check failed: %s (line %d)\n", \
+			#ok, __LINE__);                                 \
+		abort();                                                \
+	}                                                               \
+} while (0)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct vm *vm = fake_vm();
+	char err[200];
+	uint32_t entry = 0xdeadbeef;
+	uint64_t gpa = 0;
+
+	/* A copy of exactly size bytes: ASan catches reads past its end. */
+	uint8_t *image = malloc(size ? size : 1);
+
+	memcpy(image, data, size);
+	err[0] = '\0';
+	if (vm_load_elf(vm, image, size, &entry, err, sizeof(err)) == 0) {
+		/* Loaded: then it was an ELF, and its entry is in guest memory. */
+		check(image_is_elf(image, size));
+		check(vm_gpa_to_hva(vm, entry, 1) != NULL);
+	} else {
+		check(err[0] != '\0' && strlen(err) < sizeof(err));
+		check(entry == 0xdeadbeef);
+	}
+
+	if (size >= 4)
+		memcpy(&gpa, image, 4);
+	gpa = (gpa & 1) ? gpa : gpa % 0x120000; /* odd: anywhere; even: near the slots */
+	err[0] = '\0';
+	if (vm_load_flat(vm, gpa, image, size, err, sizeof(err)) == 0) {
+		uint8_t *dst = vm_gpa_to_hva(vm, gpa, size);
+
+		check(size && dst && !memcmp(dst, image, size));
+	} else {
+		check(err[0] != '\0');
+	}
+	free(image);
+	return 0;
+}
