@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # Robustness tooling, included by the top Makefile:
 #   make check-sanitize  lib, the command and the selftests built with
-#                        -fsanitize=address,undefined into build-san/, and
+#                        -fsanitize=address,undefined into build/san/, and
 #                        the suite run from there (in the helper VM where
 #                        this machine's KVM cannot run it)
 #   make fuzz            the libFuzzer targets (image loader, hypercall
@@ -14,7 +14,7 @@
 .PHONY: check-sanitize fuzz fuzz-build stress analyze
 
 # ---- sanitizers ----
-SAN := build-san
+SAN := $(BUILD)/san
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all
 SAN_LIB := $(SAN)/libminikvm.a
@@ -60,7 +60,7 @@ check-sanitize: all $(SAN_BINS)
 		selftests/run_tests.sh $(SELFTESTS) $(SAN_SCRIPTS)
 
 # ---- fuzzers ----
-FUZZ := build-fuzz
+FUZZ := $(BUILD)/fuzz
 FUZZ_CC := clang
 FUZZ_TIME ?= 30
 GUEST_FUZZ_RUNS ?= 300
@@ -90,7 +90,7 @@ $(FUZZ)/guest_fuzz: fuzz/guest_fuzz.c $(LIB)
 fuzz-build: $(FUZZERS) $(FUZZ)/guest_fuzz $(BUILD)/kvm-probe
 
 # Each fuzzer grows its own copy of the seed corpus (fuzz/corpus/NAME stays
-# as committed); crashes land in build-fuzz/ as crash-* files.
+# as committed); crashes land in build/fuzz/ as crash-* files.
 fuzz: fuzz-build
 	@set -e; for f in loader hypercall; do \
 		mkdir -p $(FUZZ)/corpus/$$f; \

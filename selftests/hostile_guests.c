@@ -34,8 +34,15 @@
 /* A real-mode guest's own data: DS = CS, offsets from its first byte. */
 #define OFF(label, guest) "(" #label " - " #guest "_start)"
 
-/* Real mode, IDT limit 0: int3 faults, then #GP and #DF: a triple fault. */
+/*
+ * Real mode, IDT limit 0: int3 faults, then #GP and #DF: a triple fault.
+ * Loaded at 0, the guest's first bytes are the IVT a KVM would use if it
+ * ignored the limit (kvm_pvm's emulator does): entries 3 and 6 point
+ * into memory the guest does not have, so that is a crash as well.
+ */
+#define IVT_TRAPS "	jmp 1f\n .org 0xc\n .word 0, 0x8000\n .org 0x18\n .word 0, 0x8000\n1:\n"
 GUEST_CODE(triple_fault, ".code16",
+	IVT_TRAPS
 	SAY('!')
 	"	lidt " OFF(empty_idtr, triple_fault) "\n"
 	"	int3\n"
@@ -43,6 +50,7 @@ GUEST_CODE(triple_fault, ".code16",
 	"empty_idtr: .word 0\n .long 0\n");
 
 GUEST_CODE(ud2_no_handler, ".code16",
+	IVT_TRAPS
 	SAY('!')
 	"	lidt " OFF(empty_idtr2, ud2_no_handler) "\n"
 	"	ud2\n"

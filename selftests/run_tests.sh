@@ -17,6 +17,9 @@ set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
 HOST_TESTS="nested_kvm_helper.sh os1k_qemu_diff.sh"
+# Where the test programs are: MINI_KVM_SELFTESTS=build/san/selftests runs
+# the sanitizer build's (make check-sanitize).
+testdir=${MINI_KVM_SELFTESTS:-selftests}
 timeout=$(sed -n 's/^timeout=//p' selftests/settings)
 inner=
 case "${1:-}" in --inner=*) inner=${1#--inner=}; shift ;; esac
@@ -26,7 +29,7 @@ failed=0
 run_one() {
 	local n=$1 name=$2 rc
 	echo "# selftests: mini-kvm: $name"
-	timeout --foreground -k 5 "$timeout" "selftests/$name" </dev/null 2>&1 | sed -u 's/^/# /'
+	timeout --foreground -k 5 "$timeout" "$testdir/$name" </dev/null 2>&1 | sed -u 's/^/# /'
 	rc=${PIPESTATUS[0]}
 	case $rc in
 	0) echo "ok $n selftests: mini-kvm: $name" ;;

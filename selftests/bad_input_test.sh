@@ -1,0 +1,326 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# bad_input_test: nothing a user feeds the mini-kvm command crashes or
+# hangs it. Bad command lines, missing, unreadable, empty, oversized and
+# malformed images (each ELF field the loader checks, crafted here with
+# printf from a valid baseline), no /dev/kvm and a /dev/kvm we may not
+# open: each ends with its documented exit status (2 usage, 126 cannot
+# start) and one line on stderr naming the problem. Guests that crash,
+# run out of time or are stopped by SIGINT/SIGTERM: 125, 124, 130/143,
+# with every byte they wrote before on stdout, and the terminal given
+# back as it was (under a pty from script(1)). The table of all cases
+# is in docs/robustness.md. TAP; exits 0 pass, 1 fail, 4 skip.
+set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
+mkvm=$root/mini-kvm
+probe=$root/build/kvm-probe
+[ -x "$probe" ] || probe=$root/kvm-probe # the sanitizer build's layout
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0 failed=0 passed=0
+
+echo "TAP version 13"
+if [ ! -x "$mkvm" ]; then
+	echo "1..0 # SKIP no $mkvm (run make)"
+	exit 4
+fi
+"$probe" >/dev/null 2>&1
+probe_rc=$?
+kvm=yes
+[ "$probe_rc" = 4 ] && kvm=no # 0: usable, 3: real mode only (enough here)
+
+ok() { n=$((n + 1)); passed=$((passed + 1)); echo "ok $n $1${2:+ # $2}"; }
+not_ok() { n=$((n + 1)); failed=1; echo "not ok $n $1"; shift; for l in "$@"; do echo "# $l"; done; }
+skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
+
+# run NAME RC PATTERN [--lines=N] -- COMMAND...: COMMAND (stdin /dev/null,
+# at most 30 s) must exit RC with PATTERN (grep -E) on the first line of
+# stderr, which must have N lines (default 1; 2 for usage errors, whose
+# second line points to --help; 0: any).
+run() {
+	name=$1 want_rc=$2 pattern=$3 lines=1
+	shift 3
+	case $want_rc in 2) lines=2 ;; esac
+	case ${1:-} in --lines=*) lines=${1#--lines=}; shift ;; esac
+	[ "${1:-}" = -- ] && shift
+	timeout -k 5 30 "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+	rc=$?
+	first=$(head -n 1 "$tmp/err")
+	nl=$(wc -l <"$tmp/err")
+	if [ "$rc" != "$want_rc" ]; then
+		not_ok "$name" "exit $rc, expected $want_rc" "stderr: $(head -c 600 "$tmp/err")"
+	elif ! printf '%s\n' "$first" | grep -qE -- "$pattern"; then
+		not_ok "$name" "stderr does not match /$pattern/:" "$(head -c 600 "$tmp/err")"
+	elif [ "$lines" != 0 ] && [ "$nl" != "$lines" ]; then
+		not_ok "$name" "stderr has $nl lines, expected $lines:" "$(head -c 600 "$tmp/err")"
+	else
+		ok "$name" "$first"
+	fi
+}
+
+# kvm_run NAME ...: as run, but only where there is a KVM.
+kvm_run() {
+	if [ $kvm = no ]; then
+		skip "$1" "no usable KVM (build/kvm-probe exit $probe_rc)"
+	else
+		run "$@"
+	fi
+}
+
+# Bytes, built without a process per byte (the helper VM pays dearly for
+# forks): each function appends octal escapes to $esc; flush prints them.
+esc=
+byte() { esc="$esc\\$(($1 >> 6 & 7))$(($1 >> 3 & 7))$(($1 & 7))"; }
+hex() { for b in "$@"; do byte $((0x$b)); done; } # hex 66 bb 20 ...
+le16() { byte $(($1 & 255)); byte $(($1 >> 8 & 255)); }
+le32() { le16 $(($1 & 65535)); le16 $(($1 >> 16 & 65535)); }
+z() { i=0; while [ $i -lt "$1" ]; do esc="$esc\\000"; i=$((i + 1)); done; }
+flush() { printf "$esc"; esc=; }
+zeros() { head -c "$1" /dev/zero; }
+
+# Real-mode code (loaded at 0, entered at 0:0). HC_WRITE of LEN bytes at ADDR:
+hc_write() { hex 66 bb; le32 "$1"; hex 66 b9; le32 "$2"; hex b0 03 ba 00 05 ee; }
+# HC_EXIT with EBX = STATUS:
+hc_exit() { hex 66 bb; le32 "$1"; hex b0 00 ba 00 05 ee f4; }
+
+# "partial line" (no newline), then a jump into memory it does not have
+# (ljmp $0x8000,$0: 512 KiB, the guest has 256 KiB).
+{ hc_write 0x20 12; hex ea 00 00 00 80 f4; z 8; flush; printf 'partial line'; } >"$tmp/crash.bin"
+# "tick" (no newline), then a loop forever.
+{ hc_write 0x20 4; hex eb fe; z 12; flush; printf tick; } >"$tmp/loop.bin"
+# "ready\npartial" (no newline at the end), then a loop forever.
+{ hc_write 0x20 13; hex eb fe; z 12; flush; printf 'ready\npartial'; } >"$tmp/sig.bin"
+# "ready\n", then echo input until its end (blocks reading a terminal).
+{ hc_write 0x24 6; hex b0 02 ee 66 83 f8 ff 74 07 88 c3 b0 01 ee eb f0 f4; z 1; flush
+  printf 'ready\n'; } >"$tmp/echo.bin"
+{ hc_exit 7; flush; } >"$tmp/exit7.bin"
+{ hc_exit 256; flush; } >"$tmp/exit256.bin"
+
+# ELF32 images: a valid baseline (one PT_LOAD of 12 bytes at 1 MiB, entered
+# there: HC_EXIT 0), and variants that each break one thing the loader checks.
+# ehdr CLASS MACHINE TYPE ENTRY PHOFF PHENTSIZE PHNUM
+ehdr() {
+	hex 7f 45 4c 46; byte "$1"; hex 01 01; z 9
+	le16 "$3"; le16 "$2"; le32 1; le32 "$4"; le32 "$5"; le32 0; le32 0
+	le16 52; le16 "$6"; le16 "$7"; le16 0; le16 0; le16 0
+}
+# phdr OFFSET PADDR FILESZ MEMSZ (PT_LOAD)
+phdr() { le32 1; le32 "$1"; le32 "$2"; le32 "$2"; le32 "$3"; le32 "$4"; le32 7; le32 4096; }
+code() { hex 31 db b0 00 66 ba 00 05 ee f4 f4 f4; } # xor %ebx,%ebx; HC_EXIT
+mb=1048576
+elf() { # FILE CLASS MACHINE TYPE ENTRY PHOFF PHENTSIZE: one segment
+	f=$1; shift
+	{ ehdr "$@" 1; phdr 84 $mb 12 12; code; flush; } >"$tmp/$f"
+}
+elf good.elf 1 3 2 $mb 52 32
+elf class64.elf 2 3 2 $mb 52 32
+elf x86_64.elf 1 62 2 $mb 52 32
+elf dyn.elf 1 3 3 $mb 52 32
+elf phentsize.elf 1 3 2 $mb 52 40
+elf phoff.elf 1 3 2 $mb 4000 32
+elf entry.elf 1 3 2 $((mb + 12)) 52 32
+{ ehdr 1 3 2 $mb 52 32 0; phdr 84 $mb 12 12; code; flush; } >"$tmp/phnum0.elf"
+head -c 30 "$tmp/good.elf" >"$tmp/truncated.elf"
+head -c 60 "$tmp/good.elf" >"$tmp/truncated_phdr.elf"
+{ ehdr 1 3 2 $mb 52 32 1; phdr 84 $mb 400 400; code; flush; } >"$tmp/filesz.elf"
+{ ehdr 1 3 2 $mb 52 32 1; phdr 84 $mb 12 2; code; flush; } >"$tmp/memsz.elf"
+{ ehdr 1 3 2 $((512 * mb)) 52 32 1; phdr 84 $((512 * mb)) 12 12; code; flush; } >"$tmp/outside.elf"
+{ ehdr 1 3 2 $mb 52 32 2; phdr 116 $mb 12 4096; phdr 116 $((mb + 4000)) 12 12; code; flush; } >"$tmp/overlap.elf"
+# (the count is checked first: the headers themselves may be PT_NULL zeros)
+{ ehdr 1 3 2 $mb 52 32 1100; flush; zeros $((1100 * 32)); } >"$tmp/phnum_huge.elf"
+zeros $((300 * 1024)) >"$tmp/big.bin"
+zeros 12288 >"$tmp/12k.bin"
+: >"$tmp/empty.bin"
+printf '\364' >"$tmp/unreadable.bin"
+chmod 000 "$tmp/unreadable.bin"
+mkdir "$tmp/dir"
+
+# ---- bad command lines: 2, with no KVM needed ----
+run "unknown long option" 2 "^mini-kvm: unknown option '--bogus'" -- "$mkvm" --bogus hello
+run "unknown short option" 2 "^mini-kvm: unknown option '-x'" -- "$mkvm" -x hello
+run "option without its value" 2 "^mini-kvm: option '--mem' needs a value" -- "$mkvm" hello --mem
+run "--mem=-1" 2 "^mini-kvm: --mem=-1: not a size" -- "$mkvm" --mem=-1 hello
+run "--mem=0" 2 "^mini-kvm: --mem=0: the guest needs some memory" -- "$mkvm" --mem=0 hello
+run "--mem=1000 (not whole pages)" 2 "^mini-kvm: --mem=1000: must be a multiple of 4K" -- "$mkvm" --mem=1000 hello
+run "--mem=4G (above 3G)" 2 "^mini-kvm: --mem=4G: too large" -- "$mkvm" --mem=4G hello
+run "--mem=2^70 (overflows)" 2 "^mini-kvm: --mem=1180591620717411303424: not a size" -- \
+	"$mkvm" --mem=1180591620717411303424 hello
+run "--mem=12Q (bad suffix)" 2 "^mini-kvm: --mem=12Q: not a size" -- "$mkvm" --mem=12Q hello
+run "--timeout=abc" 2 "^mini-kvm: --timeout=abc: not a number of seconds" -- "$mkvm" --timeout=abc hello
+run "--timeout=-1" 2 "^mini-kvm: --timeout=-1: not a number of seconds" -- "$mkvm" --timeout=-1 hello
+run "--timeout=1e9 (too long)" 2 "^mini-kvm: --timeout=1e9: too long" -- "$mkvm" --timeout=1e9 hello
+run "--mode=long" 2 "^mini-kvm: --mode=long: must be 'real' or 'protected'" -- "$mkvm" --mode=long hello
+run "5 guests" 2 "^mini-kvm: 5 guests: at most 4 run at once" -- "$mkvm" hello hello hello hello hello
+
+# ---- bad images: 126 (the command opens /dev/kvm first, so these need a KVM) ----
+kvm_run "missing file" 126 "^mini-kvm: $tmp/none.bin: No such file or directory$" -- "$mkvm" "$tmp/none.bin"
+kvm_run "unknown built-in name" 126 "^mini-kvm: nosuchguest: no such file, and no built-in guest" -- \
+	"$mkvm" nosuchguest
+kvm_run "a directory" 126 "^mini-kvm: $tmp/dir: is a directory" -- "$mkvm" "$tmp/dir"
+kvm_run "not a regular file (/dev/null)" 126 "^mini-kvm: /dev/null: not a regular file" -- "$mkvm" /dev/null
+kvm_run "empty file" 126 "^mini-kvm: $tmp/empty.bin: image is empty" -- "$mkvm" "$tmp/empty.bin"
+kvm_run "image larger than guest memory (300K in 256K)" 126 \
+	"^mini-kvm: $tmp/big.bin: image is 307200 bytes, larger than the guest memory" -- "$mkvm" "$tmp/big.bin"
+kvm_run "image larger than --mem=8K" 126 "^mini-kvm: $tmp/12k.bin: image is 12288 bytes, larger than" -- \
+	"$mkvm" --mem=8K "$tmp/12k.bin"
+kvm_run "ELF with --mode=real" 2 "^mini-kvm: $tmp/good.elf: an ELF image runs in protected mode only" -- \
+	"$mkvm" --mode=real "$tmp/good.elf"
+kvm_run "ELF baseline loads and runs (HC_EXIT 0)" 0 "^$" --lines=0 -- "$mkvm" --timeout=10 "$tmp/good.elf"
+kvm_run "ELF truncated header" 126 "not an ELF file \(bad magic or truncated header\)" -- "$mkvm" "$tmp/truncated.elf"
+kvm_run "ELF truncated program headers" 126 "ELF program headers lie outside the file" -- \
+	"$mkvm" "$tmp/truncated_phdr.elf"
+kvm_run "ELF class 64" 126 "ELF class 2: only 32-bit \(ELFCLASS32\)" -- "$mkvm" "$tmp/class64.elf"
+kvm_run "ELF machine x86-64" 126 "ELF machine 62: only little-endian i386" -- "$mkvm" "$tmp/x86_64.elf"
+kvm_run "ELF type ET_DYN" 126 "ELF type 3: only executables" -- "$mkvm" "$tmp/dyn.elf"
+kvm_run "ELF e_phentsize 40" 126 "ELF has no usable program headers" -- "$mkvm" "$tmp/phentsize.elf"
+kvm_run "ELF e_phnum 0" 126 "ELF has no usable program headers" -- "$mkvm" "$tmp/phnum0.elf"
+kvm_run "ELF program headers out of file" 126 "ELF program headers lie outside the file" -- \
+	"$mkvm" "$tmp/phoff.elf"
+kvm_run "ELF 1100 program headers" 126 "ELF has 1100 program headers, more than the 1024 supported" -- \
+	"$mkvm" "$tmp/phnum_huge.elf"
+kvm_run "ELF segment data out of file" 126 "ELF segment at 0x100000: file data lies outside the file" -- \
+	"$mkvm" "$tmp/filesz.elf"
+kvm_run "ELF p_filesz > p_memsz" 126 "ELF segment at 0x100000: file size exceeds memory size" -- \
+	"$mkvm" "$tmp/memsz.elf"
+kvm_run "ELF segment outside guest memory" 126 "ELF segment 0x20000000-0x2000000c lies outside guest memory" -- \
+	"$mkvm" "$tmp/outside.elf"
+kvm_run "ELF segments overlap" 126 "ELF segments at 0x100000 and 0x100fa0 overlap" -- "$mkvm" "$tmp/overlap.elf"
+kvm_run "ELF entry outside every segment" 126 "ELF entry point 0x10000c lies outside every loaded segment" -- \
+	"$mkvm" "$tmp/entry.elf"
+kvm_run "third of four guests bad: nothing runs" 126 "^mini-kvm: $tmp/empty.bin: image is empty" -- \
+	"$mkvm" hello hello "$tmp/empty.bin" hello
+[ $kvm = yes ] && { [ -s "$tmp/out" ] && not_ok "  ... and no guest printed" "stdout: $(cat "$tmp/out")" ||
+	ok "  ... and no guest printed"; }
+
+if [ $kvm = no ]; then
+	skip "unreadable file" "no usable KVM"
+elif [ "$(id -u)" != 0 ]; then
+	run "unreadable file" 126 "^mini-kvm: $tmp/unreadable.bin: Permission denied$" -- "$mkvm" "$tmp/unreadable.bin"
+elif command -v setpriv >/dev/null &&
+	! setpriv --bounding-set=-dac_override,-dac_read_search cat "$tmp/unreadable.bin" >/dev/null 2>&1; then
+	# root reads anything: drop the capabilities that let it
+	run "unreadable file (root without CAP_DAC_*)" 126 "^mini-kvm: $tmp/unreadable.bin: Permission denied$" -- \
+		setpriv --bounding-set=-dac_override,-dac_read_search "$mkvm" "$tmp/unreadable.bin"
+else
+	skip "unreadable file" "running as root, and setpriv cannot drop CAP_DAC_OVERRIDE here"
+fi
+
+# ---- no /dev/kvm, and a /dev/kvm we may not open ----
+if unshare -m sh -c 'mount -t tmpfs none /dev' 2>/dev/null; then
+	run "no /dev/kvm" 126 "^mini-kvm: /dev/kvm does not exist" -- \
+		unshare -m sh -c 'mount -t tmpfs none /dev && exec "$0" hello' "$mkvm"
+else
+	skip "no /dev/kvm" "cannot unshare a mount namespace here (not root?)"
+fi
+if [ $kvm = no ]; then
+	skip "/dev/kvm not permitted" "no usable KVM"
+elif [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null; then
+	skip "/dev/kvm not permitted" "needs root and setpriv to become nobody"
+elif setpriv --reuid=65534 --regid=65534 --clear-groups sh -c 'exec 3<>/dev/kvm' 2>/dev/null; then
+	skip "/dev/kvm not permitted" "nobody may open /dev/kvm here ($(ls -l /dev/kvm | cut -d' ' -f1))"
+else
+	run "/dev/kvm not permitted (as nobody)" 126 "^mini-kvm: /dev/kvm: permission denied" -- \
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$mkvm" hello
+fi
+
+# ---- guests that end badly: the status, the message, and all their output ----
+# out_is NAME EXPECTED: stdout of the last run, byte for byte.
+out_is() {
+	if [ "$(cat "$tmp/out"; echo x)" = "$2x" ]; then ok "$1"; else
+		not_ok "$1" "stdout: '$(cat "$tmp/out")', expected '$2'"
+	fi
+}
+kvm_run "guest crashes (jump into unmapped memory)" 125 "^mini-kvm: $tmp/crash.bin: crashed: KVM_EXIT_" --lines=0 -- \
+	"$mkvm" "$tmp/crash.bin"
+[ $kvm = yes ] && out_is "  ... its partial line before the crash is on stdout" "partial line"
+kvm_run "guest runs out of time" 124 "^mini-kvm: $tmp/loop.bin: timed out after 0.300 s" -- \
+	"$mkvm" --timeout=0.3 "$tmp/loop.bin"
+[ $kvm = yes ] && out_is "  ... its output before the time limit is on stdout" "tick"
+kvm_run "guest makes a bad hypercall (HC_EXIT 256)" 125 \
+	"^mini-kvm: $tmp/exit256.bin: crashed: bad hypercall: HC_EXIT status out of range" --lines=0 -- \
+	"$mkvm" "$tmp/exit256.bin"
+kvm_run "guest exits 7" 7 "^$" --lines=0 -- "$mkvm" "$tmp/exit7.bin"
+
+# ---- signals: SIGTERM, SIGINT while guests run ----
+# signal_test NAME SIGNAL RC READY_LINES GUEST...: start, wait for READY_LINES
+# lines of output, send SIGNAL, check the status and that all output arrived.
+signal_test() {
+	name=$1 sig=$2 want_rc=$3 ready=$4
+	shift 4
+	"$mkvm" --no-color "$@" >"$tmp/out" 2>"$tmp/err" </dev/null &
+	pid=$!
+	i=0
+	while [ "$(grep -c ready "$tmp/out")" -lt "$ready" ] && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -s "$sig" $pid
+	i=0
+	while kill -0 $pid 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	kill -0 $pid 2>/dev/null && { kill -9 $pid; not_ok "$name" "still running 10 s after SIG$sig"; return; }
+	wait $pid
+	rc=$?
+	if [ $rc != "$want_rc" ]; then
+		not_ok "$name" "exit $rc, expected $want_rc" "stderr: $(cat "$tmp/err")"
+	elif ! grep -q "^mini-kvm: stopped by SIG$sig$" "$tmp/err"; then
+		not_ok "$name" "no 'stopped by SIG$sig' on stderr:" "$(cat "$tmp/err")"
+	else
+		ok "$name"
+	fi
+}
+if [ $kvm = yes ]; then
+	signal_test "SIGTERM while a guest runs: 143" TERM 143 1 "$tmp/sig.bin"
+	out_is "  ... every byte written before SIGTERM is on stdout" "$(printf 'ready\npartial')"
+	signal_test "SIGINT while four guests run: 130" INT 130 4 "$tmp/sig.bin" "$tmp/sig.bin" \
+		"$tmp/sig.bin" "$tmp/sig.bin"
+	want=$(for g in sig 'sig#2' 'sig#3' 'sig#4'; do printf '%s| ready\n%s| partial\n' "$g" "$g"; done | sort)
+	if [ "$(sort "$tmp/out")" = "$want" ]; then ok "  ... every line of every guest is on stdout"
+	else not_ok "  ... every line of every guest is on stdout" "stdout: $(cat "$tmp/out")"; fi
+else
+	skip "SIGTERM while a guest runs: 143" "no usable KVM"
+	skip "SIGINT while four guests run: 130" "no usable KVM"
+fi
+
+# ---- SIGINT on a terminal: raw mode while the guest reads, restored after ----
+# Under script(1) the command's stdin is a pty. A helper waits for the
+# guest's "ready", records the terminal mode, sends SIGINT.
+if [ $kvm = no ]; then
+	skip "SIGINT on a terminal" "no usable KVM"
+elif ! command -v script >/dev/null; then
+	skip "SIGINT on a terminal" "no script(1) to make a pty"
+else
+	cat >"$tmp/pty.sh" <<EOF
+stty -g >"$tmp/stty.before"
+(
+	i=0
+	while ! grep -q ready "$tmp/pty.out" 2>/dev/null && [ \$i -lt 300 ]; do sleep 0.1; i=\$((i + 1)); done
+	sleep 0.2
+	stty -a </dev/tty >"$tmp/stty.during"
+	kill -INT \$(cat "$tmp/pid")
+) &
+sh -c 'echo \$\$ >"$tmp/pid"; exec "\$0" "\$1"' "$mkvm" "$tmp/echo.bin" >"$tmp/pty.out" 2>"$tmp/pty.err"
+echo \$? >"$tmp/pty.rc"
+stty -g >"$tmp/stty.after"
+EOF
+	timeout -k 5 60 script -qec "sh $tmp/pty.sh" /dev/null >/dev/null 2>&1 </dev/null
+	if [ ! -s "$tmp/stty.before" ] || [ ! -s "$tmp/pty.rc" ]; then
+		skip "SIGINT on a terminal" "script(1) gave no working pty here"
+	elif [ "$(cat "$tmp/pty.rc")" != 130 ]; then
+		not_ok "SIGINT on a terminal: 130" "exit $(cat "$tmp/pty.rc")" "stderr: $(cat "$tmp/pty.err")"
+	elif ! grep -q -- "-icanon" "$tmp/stty.during" || ! grep -q -- "-echo " "$tmp/stty.during"; then
+		not_ok "SIGINT on a terminal: 130" "the terminal was not raw while the guest read:" \
+			"$(cat "$tmp/stty.during")"
+	elif [ "$(cat "$tmp/stty.before")" != "$(cat "$tmp/stty.after")" ]; then
+		not_ok "SIGINT on a terminal: 130" "terminal mode not restored:" \
+			"before $(cat "$tmp/stty.before")" "after  $(cat "$tmp/stty.after")"
+	else
+		ok "SIGINT on a terminal: 130, raw while running, mode restored"
+		if [ "$(cat "$tmp/pty.out")" = ready ]; then ok "  ... and its output is on stdout"
+		else not_ok "  ... and its output is on stdout" "stdout: $(cat "$tmp/pty.out")"; fi
+	fi
+fi
+
+echo "1..$n"
+[ $failed = 0 ] || exit 1
+[ $passed = 0 ] && exit 4
+exit 0
