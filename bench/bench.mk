@@ -11,7 +11,7 @@
 BENCH_DIR := $(BUILD)/bench
 BENCH_GUESTS := $(patsubst bench/guests/%.S,$(BENCH_DIR)/guests/%.bin,$(wildcard bench/guests/*.S))
 BENCH_BINS := $(BENCH_DIR)/floor $(BENCH_DIR)/floor-static $(BENCH_DIR)/launch \
-	$(BENCH_DIR)/empty $(BENCH_DIR)/phases $(BENCH_DIR)/mini-kvm-static
+	$(BENCH_DIR)/empty $(BENCH_DIR)/phases $(BENCH_DIR)/mini-kvm-static $(BENCH_DIR)/cpuloop
 
 .PHONY: bench-build
 bench-build: all $(BENCH_BINS) $(BENCH_GUESTS)
@@ -45,3 +45,6 @@ $(BENCH_DIR)/guests/%.bin: bench/guests/%.S include/mini-kvm/abi.h
 	@mkdir -p $(dir $@)
 	$(CC) $(GUEST_CFLAGS) -c -o $(BENCH_DIR)/guests/$*.o $<
 	$(GUEST_LD) -Ttext=0 -e 0 --oformat=binary -o $@ $(BENCH_DIR)/guests/$*.o
+
+$(BENCH_DIR)/cpuloop: $(BUILD)/bench/cpuloop.o
+	$(CC) $(LDFLAGS) -static -o $@ $^

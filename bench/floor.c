@@ -13,6 +13,11 @@
  *                    (needed with an irqchip, where hlt stays in the kernel)
  *   floor -i before  create the in-kernel irqchip and PIT before the memory
  *   floor -i after   ... or after the memory slot (before the vCPU)
+ *   floor -m         set a KVM_SET_SIGNAL_MASK as mini-kvm does (diagnostic)
+ *   floor -r         ask for the registers in kvm_run (KVM_CAP_SYNC_REGS)
+ *                    on every exit, as mini-kvm does (diagnostic)
+ *   floor -w         -r, and write EAX = 0 back through kvm_run on every
+ *                    port-I/O exit, as a mini-kvm hypercall does (diagnostic)
  *   floor -p         time each phase (explicit teardown included) and print
  *                    "phase NAME MICROSECONDS" lines, and "exits N"
  *
@@ -20,6 +25,7 @@
  */
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,16 +86,19 @@ int main(int argc, char **argv)
 	struct kvm_regs regs = { .rflags = 2 };
 	struct kvm_run *run;
 	unsigned long exits = 0;
-	int kvm, vm, vcpu, run_size, c;
+	int kvm, vm, vcpu, run_size, c, sigmask = 0, sync_regs = 0, write_eax = 0;
 	uint8_t *mem;
 
-	while ((c = getopt(argc, argv, "opi:")) != -1) {
+	while ((c = getopt(argc, argv, "opi:mrw")) != -1) {
 		switch (c) {
 		case 'o': code = out; code_len = sizeof(out); break;
+		case 'm': sigmask = 1; break;
+		case 'r': sync_regs = 1; break;
+		case 'w': sync_regs = write_eax = 1; break;
 		case 'p': phases = 1; break;
 		case 'i': chip = optarg; break;
 		default:
-			fprintf(stderr, "usage: floor [-o] [-p] [-i none|before|after] [IMAGE]\n");
+			fprintf(stderr, "usage: floor [-o] [-p] [-m] [-r] [-w] [-i none|before|after] [IMAGE]\n");
 			return 2;
 		}
 	}
@@ -141,6 +150,20 @@ int main(int argc, char **argv)
 	sregs.cs.selector = 0;
 	if (ioctl(vcpu, KVM_SET_SREGS, &sregs) < 0 || ioctl(vcpu, KVM_SET_REGS, &regs) < 0)
 		die("KVM_SET_SREGS/KVM_SET_REGS");
+	if (sigmask) {
+		struct {
+			struct kvm_signal_mask head;
+			uint8_t set[8];
+		} mask = { .head.len = 8 };
+		sigset_t set;
+
+		sigprocmask(SIG_BLOCK, NULL, &set);
+		memcpy(mask.set, &set, sizeof(mask.set));
+		if (ioctl(vcpu, KVM_SET_SIGNAL_MASK, &mask) < 0)
+			die("KVM_SET_SIGNAL_MASK");
+	}
+	if (sync_regs)
+		run->kvm_valid_regs = KVM_SYNC_X86_REGS;
 	phase("vcpu");
 
 	for (;;) {
@@ -156,6 +179,10 @@ int main(int argc, char **argv)
 		}
 		if (run->io.port == DONE_PORT)
 			break;
+		if (write_eax) {
+			run->s.regs.regs.rax = 0;
+			run->kvm_dirty_regs = KVM_SYNC_X86_REGS;
+		}
 	}
 	if (exits > 1)
 		phase("more_exits");
