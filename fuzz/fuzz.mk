@@ -85,7 +85,7 @@ $(FUZZ)/fuzz_hypercall: fuzz/fuzz_hypercall.c $(FUZZ_LIB_OBJS)
 
 $(FUZZ)/guest_fuzz: fuzz/guest_fuzz.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $(filter %.c %.a,$^) $(LDLIBS)
 
 fuzz-build: $(FUZZERS) $(FUZZ)/guest_fuzz $(BUILD)/kvm-probe
 

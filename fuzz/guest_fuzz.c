@@ -12,8 +12,8 @@
  * code), entry at 0x1000:0, random general registers with DX = the
  * hypercall port (so a random `out %al,(%dx)` is a hypercall), random
  * console input, and every other run the empty bus made fatal. A quarter
- * of the runs have hypercall sequences (mov $fn,%al; out %al,(%dx))
- * sprinkled through the code.
+ * of the runs start with 16 hypercalls of random function and arguments
+ * (EBX, ECX) before the random bytes.
  *
  *   guest_fuzz [--runs=N] [--seed=S] [--timeout-ms=T]   (default 300, 1, 100)
  *   guest_fuzz --flood=N     N PUTCHAR hypercalls, every byte checked
@@ -110,7 +110,10 @@ static void count_kind(enum vcpu_result r, const char *why)
 	int i;
 
 	why_kind(why, k, sizeof(k));
-	snprintf(kind, sizeof(kind), "%s: %s", class_names[r], k);
+	if (!strncmp(k, class_names[r], strlen(class_names[r])))
+		snprintf(kind, sizeof(kind), "%s", k);
+	else
+		snprintf(kind, sizeof(kind), "%s: %s", class_names[r], k);
 	for (i = 0; i < MAX_KINDS && kinds[i].count; i++)
 		if (!strcmp(kinds[i].kind, kind))
 			break;
@@ -143,14 +146,19 @@ static int fuzz(int runs, uint64_t seed, unsigned int timeout_ms)
 
 			memcpy(image + i, &v, 8);
 		}
-		if (run % 4 == 3) /* hypercalls sprinkled in: mov $fn, %al; out %al, (%dx) */
-			for (int i = 0; i < 64; i++) {
-				size_t at = (ENTRY_SEGMENT << 4) + rng() % 4096;
+		if (run % 4 == 3) { /* hypercalls with random arguments first */
+			uint8_t *p = image + (ENTRY_SEGMENT << 4);
 
-				image[at] = 0xb0;
-				image[at + 1] = rng() % (HC_NR_FUNCTIONS + 1);
-				image[at + 2] = 0xee;
+			for (int i = 0; i < 16; i++, p += 16) {
+				uint32_t ebx = rng() & 1 ? (uint32_t)rng() : rng() % 0x50000;
+				uint32_t ecx = rng() & 1 ? (uint32_t)rng() : rng() % 5000;
+
+				p[0] = 0x66, p[1] = 0xbb, memcpy(p + 2, &ebx, 4); /* mov $ebx, %ebx */
+				p[6] = 0x66, p[7] = 0xb9, memcpy(p + 8, &ecx, 4); /* mov $ecx, %ecx */
+				p[12] = 0xb0, p[13] = rng() % (HC_NR_FUNCTIONS + 2); /* mov $fn, %al */
+				p[14] = 0xee, p[15] = 0x90; /* out %al, (%dx); nop */
 			}
+		}
 		s.in_len = rng() % sizeof(s.in);
 		for (int i = 0; i < s.in_len; i++)
 			s.in[i] = rng();

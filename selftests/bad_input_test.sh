@@ -120,6 +120,7 @@ elf phentsize.elf 1 3 2 $mb 52 40
 elf phoff.elf 1 3 2 $mb 4000 32
 elf entry.elf 1 3 2 $((mb + 12)) 52 32
 { ehdr 1 3 2 $mb 52 32 0; phdr 84 $mb 12 12; code; flush; } >"$tmp/phnum0.elf"
+{ ehdr 1 3 2 $mb 53 32 1; z 1; phdr 85 $mb 12 12; code; flush; } >"$tmp/unaligned.elf"
 head -c 30 "$tmp/good.elf" >"$tmp/truncated.elf"
 head -c 60 "$tmp/good.elf" >"$tmp/truncated_phdr.elf"
 { ehdr 1 3 2 $mb 52 32 1; phdr 84 $mb 400 400; code; flush; } >"$tmp/filesz.elf"
@@ -166,6 +167,7 @@ kvm_run "image larger than --mem=8K" 126 "^mini-kvm: $tmp/12k.bin: image is 1228
 kvm_run "ELF with --mode=real" 2 "^mini-kvm: $tmp/good.elf: an ELF image runs in protected mode only" -- \
 	"$mkvm" --mode=real "$tmp/good.elf"
 kvm_run "ELF baseline loads and runs (HC_EXIT 0)" 0 "^$" --lines=0 -- "$mkvm" --timeout=10 "$tmp/good.elf"
+kvm_run "ELF with unaligned program headers runs" 0 "^$" --lines=0 -- "$mkvm" --timeout=10 "$tmp/unaligned.elf"
 kvm_run "ELF truncated header" 126 "not an ELF file \(bad magic or truncated header\)" -- "$mkvm" "$tmp/truncated.elf"
 kvm_run "ELF truncated program headers" 126 "ELF program headers lie outside the file" -- \
 	"$mkvm" "$tmp/truncated_phdr.elf"
@@ -302,7 +304,12 @@ sh -c 'echo \$\$ >"$tmp/pid"; exec "\$0" "\$1"' "$mkvm" "$tmp/echo.bin" >"$tmp/p
 echo \$? >"$tmp/pty.rc"
 stty -g >"$tmp/stty.after"
 EOF
-	timeout -k 5 60 script -qec "sh $tmp/pty.sh" /dev/null >/dev/null 2>&1 </dev/null
+	# script(1) passes its stdin on to the pty, and its end as a Ctrl-D: give
+	# it one that does not end (a FIFO we hold open) until the test is over.
+	mkfifo "$tmp/stdin"
+	exec 7<>"$tmp/stdin"
+	timeout -k 5 60 script -qec "sh $tmp/pty.sh" /dev/null >/dev/null 2>&1 <"$tmp/stdin"
+	exec 7>&-
 	if [ ! -s "$tmp/stty.before" ] || [ ! -s "$tmp/pty.rc" ]; then
 		skip "SIGINT on a terminal" "script(1) gave no working pty here"
 	elif [ "$(cat "$tmp/pty.rc")" != 130 ]; then

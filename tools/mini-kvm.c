@@ -640,14 +640,17 @@ static void name_guest(struct guest *g, int idx)
 static bool elf_overlaps(const struct guest *g, uint32_t gpa, uint32_t len)
 {
 	const Elf32_Ehdr *eh = (const void *)g->image;
-	const Elf32_Phdr *ph = (const void *)(g->image + eh->e_phoff);
 
 	/* vm_load_elf() has checked the headers already. */
-	for (int i = 0; i < eh->e_phnum; i++)
-		if (ph[i].p_type == PT_LOAD && ph[i].p_memsz &&
-		    gpa < (uint64_t)ph[i].p_paddr + ph[i].p_memsz &&
-		    ph[i].p_paddr < (uint64_t)gpa + len)
+	for (int i = 0; i < eh->e_phnum; i++) {
+		Elf32_Phdr ph; /* copied: e_phoff need not be aligned */
+
+		memcpy(&ph, g->image + eh->e_phoff + i * sizeof(ph), sizeof(ph));
+		if (ph.p_type == PT_LOAD && ph.p_memsz &&
+		    gpa < (uint64_t)ph.p_paddr + ph.p_memsz &&
+		    ph.p_paddr < (uint64_t)gpa + len)
 			return true;
+	}
 	return false;
 }
 
