@@ -469,7 +469,7 @@ static bool wait_input(struct guest *g)
 	};
 
 	for (;;) {
-		int ms = -1;
+		int ms = -1, n;
 
 		if (g->deadline_ns) {
 			uint64_t now = now_ns();
@@ -478,8 +478,9 @@ static bool wait_input(struct guest *g)
 				return false;
 			ms = (g->deadline_ns - now + 999999) / 1000000;
 		}
-		if (poll(pfd, 2, ms) > 0 || errno != EINTR)
-			return true;
+		n = poll(pfd, 2, ms);
+		if (n > 0 || (n < 0 && errno != EINTR))
+			return true; /* input, a stop, or an error read() will report */
 	}
 }
 
