@@ -1,0 +1,160 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# cli_test: the mini-kvm command line as a user meets it: help, version,
+# list, usage errors (2), images that cannot start (126), a crash (125),
+# a timeout (124), a guest's own status, stdin's end, --stats, options
+# after guests, several guests, signals, and the no-/dev/kvm message.
+# Small guest images are written here with printf; each run costs a VM,
+# so there are few of them. Prints kselftest TAP; exit 0, 1 or 4 (skip).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+M=${MINI_KVM:-}
+for c in "$here/../mini-kvm" "$here/mini-kvm"; do
+	[ -z "$M" ] && [ -x "$c" ] && M=$c
+done
+echo "TAP version 13"
+if [ -z "$M" ] || [ ! -x "$M" ]; then
+	echo "1..0 # SKIP no mini-kvm command (build it, or set MINI_KVM)"
+	exit 4
+fi
+# kvm-probe: 0 usable, 3 real mode only, 4 none. Installed copies have no
+# probe: then mini-kvm itself says whether it can start a guest.
+probe_rc=0
+if [ -x "$here/../build/kvm-probe" ]; then
+	probe=$("$here/../build/kvm-probe" 2>&1)
+	probe_rc=$?
+elif ! probe=$("$M" minimal 2>&1); then
+	probe_rc=4
+fi
+if [ "$probe_rc" = 4 ]; then
+	echo "1..0 # SKIP no usable KVM: $probe"
+	exit 4
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+out=$tmp/out err=$tmp/err
+
+# Hand-assembled guests (real mode unless named p*).
+# triple: lidt and lgdt of an empty table, PE on, a far jump to selector 8:
+# #GP with no IDT is a triple fault on every KVM.
+printf '\x0f\x01\x1e\x20\x00\x0f\x01\x16\x20\x00\x0f\x20\xc0\x0c\x01\x0f\x22\xc0\xea\x20\x00\x08\x00\xf4' >"$tmp/triple.bin"
+truncate -s 38 "$tmp/triple.bin"
+printf '\xeb\xfe' >"$tmp/loop.bin" # jmp .
+# exit7: mov $7,%ebx; mov $HC_EXIT,%al; mov $0x500,%dx; out %al,(%dx)
+printf '\x66\xbb\x07\x00\x00\x00\xb0\x00\xba\x00\x05\xee' >"$tmp/exit7.bin"
+# partial: HC_WRITE "partial" (no newline), then jmp . until a signal
+printf '\x66\xbb\x14\x00\x00\x00\x66\xb9\x07\x00\x00\x00\xb0\x03\xba\x00\x05\xee\xeb\xfepartial' >"$tmp/partial.bin"
+# pmultiboot (32-bit): exit 0 when EAX is 0x2BADB002 and the info at EBX
+# says mem_upper = 15360 KiB (16M), 1 on a bad magic, 2 on a bad size.
+printf '\x3d\x02\xb0\xad\x2b\x75\x0f\x8b\x4b\x08\x81\xf9\x00\x3c\x00\x00\x75\x0b\x31\xdb\xeb\x0c\xbb\x01\x00\x00\x00\xeb\x05\xbb\x02\x00\x00\x00\xb0\x00\x66\xba\x00\x05\xee' >"$tmp/pmultiboot.bin"
+: >"$tmp/empty.bin"
+head -c 8192 /dev/zero >"$tmp/big.bin"
+
+# mk ARGS...: runs mini-kvm, stdin from /dev/null; sets rc, out, err.
+mk() {
+	"$M" "$@" </dev/null >"$out" 2>"$err"
+	rc=$?
+}
+
+# The checks a test makes; each failure explains itself as a '#' line.
+fail_why=
+want_rc() { [ "$rc" = "$1" ] || { fail_why+="exit status $rc, want $1; "; return 1; }; }
+want_err() { grep -q -- "$1" "$err" || { fail_why+="stderr lacks '$1'; "; return 1; }; }
+want_out() { grep -q -- "$1" "$out" || { fail_why+="stdout lacks '$1'; "; return 1; }; }
+want_err_lines() {
+	[ "$(wc -l <"$err")" = "$1" ] || { fail_why+="stderr has $(wc -l <"$err") lines, want $1; "; return 1; }
+}
+usage_error() { want_rc 2 && want_err_lines 2 && want_err "$1" && want_err "Try 'mini-kvm --help'"; }
+
+t_help() { mk --help && want_out "Exit status" && want_out "124" && want_out "125" && want_out "126" && want_out "--timeout"; }
+t_version() { mk --version && grep -q '^mini-kvm [0-9]' "$out"; }
+t_list() {
+	mk --list || return 1
+	for g in minimal hello counter multiplication fibonacci matrix hctest; do
+		grep -q "^$g " "$out" || { fail_why="--list lacks $g"; return 1; }
+	done
+}
+t_unknown_option() { mk --frobnicate hello; usage_error "unknown option '--frobnicate'"; }
+t_mem_negative() { mk --mem=-1 hello; usage_error "mem=-1"; }
+t_mem_not_pages() { mk --mem=5000 hello; usage_error "multiple of 4K"; }
+t_timeout_not_number() { mk --timeout=abc hello; usage_error "timeout=abc"; }
+t_five_guests() { mk hello hello hello hello hello; usage_error "at most 4"; }
+t_missing_file() { mk "$tmp/nosuch.bin"; want_rc 126 && want_err_lines 1 && want_err "nosuch.bin"; }
+t_not_builtin() { mk nosuchguest; want_rc 126 && want_err "no built-in guest"; }
+t_directory() { mk "$tmp"; want_rc 126 && want_err "directory"; }
+t_empty_file() { mk "$tmp/empty.bin"; want_rc 126 && want_err "empty"; }
+t_too_big() { mk --mem=4K "$tmp/big.bin"; want_rc 126 && want_err "larger than"; }
+t_triple_fault() {
+	mk "$tmp/triple.bin"
+	want_rc 125 && want_err "triple.bin: crashed: KVM_EXIT_SHUTDOWN" && want_err "eax=" &&
+		want_err "cr0=" && want_err "code at" && want_err "hint: triple fault"
+}
+t_timeout() { mk --timeout=1 "$tmp/loop.bin"; want_rc 124 && want_err "timed out"; }
+t_hc_exit_7() { mk "$tmp/exit7.bin"; want_rc 7; }
+t_stdin_eof() {
+	printf 'one\ntwo\nthree' | "$M" hctest >"$out" 2>"$err"
+	rc=$?
+	want_rc 3 && want_out '^three$' && want_out "3 lines read, exit status 3"
+}
+t_stats() {
+	mk --stats hello
+	want_rc 0 && want_err "KVM_EXIT_IO=1" && want_err "KVM_EXIT_HLT=1" && want_err "HC_WRITE=1" &&
+		want_err "first guest instruction at"
+}
+t_options_after_guests() { mk hello --stats --timeout 5 --mem 64K; want_rc 0 && want_out "Hello, KVM!" && want_err "HC_WRITE=1"; }
+t_verbose() { mk -v hello; want_rc 0 && want_err "KVM_EXIT_IO out port 0x500" && want_err "KVM_EXIT_HLT"; }
+t_several_guests() {
+	mk "$tmp/exit7.bin" hello counter
+	want_rc 7 && want_out '^hello| Hello, KVM!$' && want_out '^counter| 9$' || return 1
+	[ "$(grep -vc '^hello| \|^counter| ' "$out")" = 0 ] || { fail_why+="unprefixed lines; "; return 1; }
+}
+t_sigterm_flushes() {
+	"$M" "$tmp/partial.bin" </dev/null >"$out" 2>"$err" &
+	local pid=$!
+	sleep 0.5
+	kill -TERM $pid
+	wait $pid
+	rc=$?
+	want_rc 143 || return 1
+	[ "$(cat "$out")" = partial ] || { fail_why+="stdout '$(cat "$out")'; "; return 1; }
+}
+t_sigint() {
+	timeout --preserve-status -s INT 0.5 "$M" "$tmp/loop.bin" </dev/null >"$out" 2>"$err"
+	rc=$?
+	want_rc 130 && want_err "SIGINT"
+}
+t_no_dev_kvm() {
+	unshare -m true 2>/dev/null || { skip_why="cannot unshare a mount namespace here"; return 1; }
+	unshare -m sh -c 'mount -t tmpfs none /dev && exec "$0" hello' "$M" >"$out" 2>"$err"
+	rc=$?
+	want_rc 126 && want_err_lines 1 && want_err "/dev/kvm" && want_err "ci/nested-kvm"
+}
+t_protected_multiboot() {
+	[ "$probe_rc" = 3 ] && { skip_why="this KVM runs real mode only"; return 1; }
+	mk --mode=protected "$tmp/pmultiboot.bin"
+	want_rc 0
+}
+
+tests="help version list unknown_option mem_negative mem_not_pages timeout_not_number
+five_guests missing_file not_builtin directory empty_file too_big triple_fault timeout
+hc_exit_7 stdin_eof stats options_after_guests verbose several_guests sigterm_flushes
+sigint no_dev_kvm protected_multiboot"
+set -- $tests
+echo "1..$#"
+n=0 failed=0
+for t in $tests; do
+	n=$((n + 1))
+	fail_why= skip_why=
+	if "t_$t"; then
+		echo "ok $n $t"
+	elif [ -n "$skip_why" ]; then
+		echo "ok $n $t # SKIP $skip_why"
+	else
+		echo "not ok $n $t"
+		echo "# ${fail_why:-failed} (exit $rc)"
+		sed 's/^/# stderr: /' "$err" | head -20
+		failed=1
+	fi
+done
+exit $failed
