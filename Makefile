@@ -56,7 +56,7 @@ $(BUILD)/builtin_guests.S: $(GUEST_IMAGES) Makefile
 $(BUILD)/builtin_guests.o: $(BUILD)/builtin_guests.S
 	$(CC) -c -o $@ $<
 
-mini-kvm: $(BUILD)/tools/mini-kvm.o $(BUILD)/builtin_guests.o $(LIB)
+mini-kvm: $(BUILD)/tools/mini-kvm.o $(BUILD)/tools/mini-kvm-console.o $(BUILD)/builtin_guests.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/kvm-probe: $(BUILD)/tools/kvm-probe.o $(LIB)

@@ -14,23 +14,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "mini-kvm/kvm.h"
+#include "mini-kvm.h"
 
 #define MINI_KVM_VERSION "0.1.0"
-#define MAX_GUESTS VM_MAX_VCPUS
-#define OUT_LINE_MAX 4096
-#define MEM_MIN 4096ull
 /* Guest RAM lives at GPA 0 and must stay clear of KVM's TSS below 4 GiB. */
 #define MEM_MAX (3ull << 30)
 #define REAL_MEM_DEFAULT (256ull << 10)
@@ -97,34 +92,12 @@ static struct {
 	bool verbose, stats, no_color;
 } opt;
 
-struct guest {
-	const char *arg; /* as given on the command line */
-	char name[32]; /* short and unique: the line prefix */
-	const uint8_t *image;
-	size_t len;
-	bool real;
-	uint64_t mem;
-	struct vm *vm;
-	struct vcpu *vcpu;
-	pthread_t thread;
-	bool started;
-	bool has_stdin;
-	uint64_t deadline_ns; /* 0: none */
-	volatile bool timed_out; /* the deadline passed while waiting for input */
-	enum vcpu_result result;
-	const char *color;
-	char out[OUT_LINE_MAX]; /* the line being built, under out_lock */
-	size_t out_len;
-	bool log_bol; /* the --verbose log is at the start of a line */
-};
 
-static struct guest guests[MAX_GUESTS];
-static int nr_guests;
-static bool prefix_lines, use_color, stdin_is_tty;
-static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+struct guest guests[MAX_GUESTS];
+int nr_guests;
+static bool use_color;
 static pthread_t main_thread;
 static int nr_done; /* atomic: guests whose thread has finished */
-static int stop_pipe[2] = { -1, -1 }; /* readable once we are stopping */
 static uint64_t start_ns;
 
 /* ---- usage and option parsing ---- */
@@ -309,230 +282,6 @@ static int parse_options(int argc, char **argv)
 		}
 	}
 	return optind;
-}
-
-/* ---- output: whole lines, one write() each ---- */
-
-static void write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return; /* a closed stdout: the bytes go nowhere */
-		p += n;
-		len -= n;
-	}
-}
-
-/*
- * Writes what g has buffered, with its prefix when several guests run;
- * then a prefixed line always ends with a newline. Called under out_lock.
- */
-static void emit(struct guest *g)
-{
-	char buf[OUT_LINE_MAX + sizeof(g->name) + 32];
-	size_t n = 0;
-
-	if (!g->out_len)
-		return;
-	if (!prefix_lines) {
-		write_all(STDOUT_FILENO, g->out, g->out_len);
-		g->out_len = 0;
-		return;
-	}
-	n = snprintf(buf, sizeof(buf), "%s%s|%s ", g->color, g->name,
-		     g->color[0] ? "\033[0m" : "");
-	memcpy(buf + n, g->out, g->out_len);
-	n += g->out_len;
-	if (buf[n - 1] != '\n')
-		buf[n++] = '\n';
-	write_all(STDOUT_FILENO, buf, n);
-	g->out_len = 0;
-}
-
-/* The console's write(): HC_PUTCHAR, HC_WRITE and COM1 land here. */
-static void guest_write(void *opaque, const void *data, size_t len)
-{
-	struct guest *g = opaque;
-	const char *p = data;
-
-	pthread_mutex_lock(&out_lock);
-	for (size_t i = 0; i < len; i++) {
-		g->out[g->out_len++] = p[i];
-		/* A line longer than the buffer is cut into several. */
-		if (p[i] == '\n' || g->out_len == sizeof(g->out))
-			emit(g);
-	}
-	pthread_mutex_unlock(&out_lock);
-}
-
-static void flush_guest(struct guest *g)
-{
-	pthread_mutex_lock(&out_lock);
-	emit(g);
-	pthread_mutex_unlock(&out_lock);
-}
-
-static void flush_all(void)
-{
-	for (int i = 0; i < nr_guests; i++)
-		flush_guest(&guests[i]);
-}
-
-/*
- * The --verbose log of one of several guests: stderr, each line prefixed
- * like the guest's output, so that four VMs' "vcpu0:" lines stay apart.
- */
-static ssize_t log_write(void *cookie, const char *buf, size_t len)
-{
-	struct guest *g = cookie;
-	size_t done = 0;
-
-	pthread_mutex_lock(&out_lock);
-	while (done < len) {
-		const char *nl = memchr(buf + done, '\n', len - done);
-		size_t n = nl ? (size_t)(nl - buf - done) + 1 : len - done;
-
-		if (g->log_bol) {
-			write_all(STDERR_FILENO, g->name, strlen(g->name));
-			write_all(STDERR_FILENO, "| ", 2);
-		}
-		write_all(STDERR_FILENO, buf + done, n);
-		g->log_bol = nl != NULL;
-		done += n;
-	}
-	pthread_mutex_unlock(&out_lock);
-	return len;
-}
-
-static FILE *guest_log(struct guest *g)
-{
-	cookie_io_functions_t io = { .write = log_write };
-	FILE *f;
-
-	if (!prefix_lines)
-		return stderr;
-	g->log_bol = true;
-	f = fopencookie(g, "w", io);
-	if (!f)
-		return stderr;
-	setvbuf(f, NULL, _IOLBF, 0);
-	return f;
-}
-
-/* ---- input: stdin, for the first guest ---- */
-
-static struct termios saved_tio;
-static volatile sig_atomic_t tio_saved;
-static unsigned char in_buf[4096];
-static size_t in_pos, in_len;
-static bool in_eof;
-
-static void term_restore(void)
-{
-	if (tio_saved) {
-		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
-		tio_saved = 0;
-	}
-}
-
-/*
- * Byte at a time, no echo (the guest echoes), but ISIG stays on so that
- * Ctrl-C still reaches us as SIGINT. Ctrl-Z and Ctrl-\ go to the guest:
- * stopping or dumping core with the terminal raw would leave it unusable.
- */
-static void term_raw(void)
-{
-	struct termios raw;
-
-	if (!stdin_is_tty || tcgetattr(STDIN_FILENO, &saved_tio))
-		return;
-	raw = saved_tio;
-	raw.c_lflag &= ~(ICANON | ECHO | IEXTEN);
-	raw.c_cc[VMIN] = 1;
-	raw.c_cc[VTIME] = 0;
-	raw.c_cc[VSUSP] = _POSIX_VDISABLE;
-	raw.c_cc[VQUIT] = _POSIX_VDISABLE;
-	tio_saved = 1;
-	tcsetattr(STDIN_FILENO, TCSANOW, &raw);
-}
-
-/* Waits for stdin or a stop; false when the guest's deadline passed. */
-static bool wait_input(struct guest *g)
-{
-	struct pollfd pfd[2] = {
-		{ .fd = STDIN_FILENO, .events = POLLIN },
-		{ .fd = stop_pipe[0], .events = POLLIN },
-	};
-
-	for (;;) {
-		int ms = -1, n;
-
-		if (g->deadline_ns) {
-			uint64_t now = now_ns();
-
-			if (now >= g->deadline_ns)
-				return false;
-			ms = (g->deadline_ns - now + 999999) / 1000000;
-		}
-		n = poll(pfd, 2, ms);
-		if (n > 0 || (n < 0 && errno != EINTR))
-			return true; /* input, a stop, or an error read() will report */
-	}
-}
-
-static int read_stdin(void)
-{
-	ssize_t n;
-
-	do
-		n = read(STDIN_FILENO, in_buf, sizeof(in_buf));
-	while (n < 0 && errno == EINTR);
-	if (n <= 0)
-		return -1;
-	in_pos = 0;
-	in_len = n;
-	return 0;
-}
-
-/* The console's getc(): HC_GETCHAR and COM1 reads land here. */
-static int guest_getc(void *opaque, bool wait)
-{
-	struct guest *g = opaque;
-	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
-	unsigned char c;
-
-	if (!g->has_stdin || in_eof)
-		return CONSOLE_EOF;
-	if (in_pos == in_len) {
-		if (poll(&pfd, 1, 0) != 1) {
-			if (!wait)
-				return CONSOLE_EMPTY;
-			if (!prefix_lines)
-				flush_guest(g); /* a prompt must show before we block */
-			if (!wait_input(g)) {
-				/* The run loop cannot see its timer while we sit here. */
-				g->timed_out = true;
-				vcpu_kick(g->vcpu);
-				return CONSOLE_EOF;
-			}
-			if (__atomic_load_n(&g->vcpu->stop, __ATOMIC_SEQ_CST))
-				return CONSOLE_EOF;
-		}
-		if (read_stdin()) {
-			in_eof = true;
-			return CONSOLE_EOF;
-		}
-	}
-	c = in_buf[in_pos++];
-	if (stdin_is_tty && c == 4) { /* Ctrl-D: raw mode has no VEOF of its own */
-		in_eof = true;
-		return CONSOLE_EOF;
-	}
-	return c;
 }
 
 /* ---- guests: finding, loading, setting up ---- */
@@ -727,7 +476,7 @@ static void setup_guest(struct guest *g, int kvm_fd)
 
 /* ---- running ---- */
 
-/* Why g ended, on stderr, unless it ended well. Called under out_lock. */
+/* Why g ended, on stderr, unless it ended well. Called under console_lock(). */
 static void report_end(struct guest *g)
 {
 	switch (g->result) {
@@ -757,10 +506,10 @@ static void *guest_thread(void *arg)
 		g->result = VCPU_TIMEOUT;
 	if (g->vcpu->log && g->vcpu->log != stderr)
 		fflush(g->vcpu->log);
-	pthread_mutex_lock(&out_lock);
-	emit(g);
+	console_lock();
+	guest_emit(g);
 	report_end(g);
-	pthread_mutex_unlock(&out_lock);
+	console_unlock();
 	__atomic_add_fetch(&nr_done, 1, __ATOMIC_SEQ_CST);
 	pthread_kill(main_thread, SIGUSR2);
 	return NULL;
@@ -772,8 +521,7 @@ static void stop_all(void)
 		if (guests[i].started)
 			vcpu_kick(guests[i].vcpu);
 	/* After the kicks: a reader woken by the pipe must see stop set. */
-	if (write(stop_pipe[1], "x", 1) < 0)
-		perror("mini-kvm: stop pipe");
+	console_stop();
 }
 
 /* Waits for every guest, or for SIGINT/SIGTERM: returns that signal, or 0. */
@@ -881,8 +629,6 @@ static void setup_signals(sigset_t *set)
 	sigaddset(set, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, set, NULL);
 	main_thread = pthread_self();
-	if (pipe2(stop_pipe, O_CLOEXEC))
-		kvm_die("pipe: %s", strerror(errno));
 }
 
 static void open_kvm_or_die(int *kvm_fd)
@@ -929,10 +675,9 @@ int main(int argc, char **argv)
 	open_kvm_or_die(&kvm_fd);
 	setup_signals(&set);
 	atexit(at_exit);
-	prefix_lines = nr_guests > 1;
-	use_color = prefix_lines && !opt.no_color && !getenv("NO_COLOR") &&
+	console_setup(nr_guests > 1);
+	use_color = nr_guests > 1 && !opt.no_color && !getenv("NO_COLOR") &&
 		    isatty(STDOUT_FILENO);
-	stdin_is_tty = isatty(STDIN_FILENO);
 	for (int i = 0; i < nr_guests; i++) {
 		struct guest *g = &guests[i];
 

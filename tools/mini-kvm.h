@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the mini-kvm command's two halves share: the guests, and the
+ * console (tools/mini-kvm-console.c) that carries their output and input.
+ */
+#ifndef MINI_KVM_TOOL_H
+#define MINI_KVM_TOOL_H
+
+#include <pthread.h>
+
+#include "mini-kvm/kvm.h"
+
+#define MAX_GUESTS VM_MAX_VCPUS
+#define OUT_LINE_MAX 4096
+
+struct guest {
+	const char *arg; /* as given on the command line */
+	char name[32]; /* short and unique: the line prefix */
+	const uint8_t *image;
+	size_t len;
+	bool real;
+	uint64_t mem;
+	struct vm *vm;
+	struct vcpu *vcpu;
+	pthread_t thread;
+	bool started;
+	bool has_stdin;
+	uint64_t deadline_ns; /* 0: none */
+	volatile bool timed_out; /* the deadline passed while waiting for input */
+	enum vcpu_result result;
+	const char *color;
+	char out[OUT_LINE_MAX]; /* the line being built, under console_lock() */
+	size_t out_len;
+	bool log_bol; /* the --verbose log is at the start of a line */
+};
+
+extern struct guest guests[MAX_GUESTS];
+extern int nr_guests;
+
+/* tools/mini-kvm-console.c */
+void console_setup(bool prefix_lines);
+void console_stop(void);
+void guest_write(void *opaque, const void *data, size_t len);
+int guest_getc(void *opaque, bool wait);
+FILE *guest_log(struct guest *g);
+/* Held around guest_emit() and anything that must not split a line. */
+void console_lock(void);
+void console_unlock(void);
+void guest_emit(struct guest *g);
+void flush_guest(struct guest *g);
+void flush_all(void);
+void term_raw(void);
+void term_restore(void);
+
+#endif /* MINI_KVM_TOOL_H */
