@@ -99,6 +99,9 @@ static bool use_color;
 static pthread_t main_thread;
 static int nr_done; /* atomic: guests whose thread has finished */
 static uint64_t start_ns;
+static int kvm_fd; /* each VM gets its own dup() */
+static pthread_barrier_t setup_done; /* every guest set up, or failed to */
+static bool setup_failed; /* atomic */
 
 /* ---- usage and option parsing ---- */
 
@@ -419,7 +422,19 @@ static uint32_t write_multiboot_info(struct guest *g, bool elf)
 	return MB_INFO_GPA;
 }
 
-static void setup_protected(struct guest *g)
+/* Why g cannot start, kept for main() to report in command-line order. */
+static int __attribute__((format(printf, 2, 3)))
+setup_error(struct guest *g, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(g->error, sizeof(g->error), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int setup_protected(struct guest *g)
 {
 	bool elf = image_is_elf(g->image, g->len);
 	uint32_t entry = PROT_FLAT_LOAD;
@@ -429,49 +444,57 @@ static void setup_protected(struct guest *g)
 
 	if (elf ? vm_load_elf(g->vm, g->image, g->len, &entry, err, sizeof(err)) :
 		  vm_load_flat(g->vm, PROT_FLAT_LOAD, g->image, g->len, err, sizeof(err)))
-		cannot_start(g, "%s", err);
+		return setup_error(g, "%s", err);
 	g->vcpu = __vcpu_add(g->vm, &ret);
 	if (!g->vcpu)
-		cannot_start(g, "KVM_CREATE_VCPU: %s", strerror(-ret));
+		return setup_error(g, "KVM_CREATE_VCPU: %s", strerror(-ret));
 	ret = vcpu_set_cpuid(g->vcpu);
 	if (ret)
-		cannot_start(g, "KVM_SET_CPUID2: %s", strerror(-ret));
+		return setup_error(g, "KVM_SET_CPUID2: %s", strerror(-ret));
 	vcpu_set_protected_mode(g->vcpu, entry, 0);
 	vcpu_regs_get(g->vcpu, &regs);
 	regs.rax = MB_LOADER_MAGIC;
 	regs.rbx = write_multiboot_info(g, elf);
 	vcpu_regs_set(g->vcpu, &regs);
+	return 0;
 }
 
-static void setup_guest(struct guest *g, int kvm_fd)
+/*
+ * A VM, its memory, the image and a vCPU in the guest's mode. Runs on the
+ * guest's own thread, so that the VMs of several guests are made at once.
+ */
+static int setup_guest(struct guest *g)
 {
 	char err[200];
 	int ret;
 
 	g->vm = __vm_create(dup(kvm_fd), &ret);
 	if (!g->vm)
-		cannot_start(g, "KVM_CREATE_VM: %s", strerror(-ret));
+		return setup_error(g, "KVM_CREATE_VM: %s", strerror(-ret));
 	ret = __vm_add_memory(g->vm, 0, g->mem);
 	if (ret)
-		cannot_start(g, "cannot give the guest %llu bytes of memory: %s",
+		return setup_error(g, "cannot give the guest %llu bytes of memory: %s",
 			     (unsigned long long)g->mem, strerror(-ret));
 	if (g->real) {
 		if (vm_load_flat(g->vm, 0, g->image, g->len, err, sizeof(err)))
-			cannot_start(g, "%s", err);
+			return setup_error(g, "%s", err);
 		g->vcpu = __vcpu_add(g->vm, &ret);
 		if (!g->vcpu)
-			cannot_start(g, "KVM_CREATE_VCPU: %s", strerror(-ret));
+			return setup_error(g, "KVM_CREATE_VCPU: %s", strerror(-ret));
 		vcpu_set_real_mode(g->vcpu, 0, 0);
 	} else {
 		/* KVM wants the irqchip before the first vCPU. */
 		ret = __vm_create_irqchip(g->vm);
 		if (ret)
-			cannot_start(g, "KVM_CREATE_IRQCHIP: %s", strerror(-ret));
-		setup_protected(g);
+			return setup_error(g, "KVM_CREATE_IRQCHIP: %s", strerror(-ret));
+		ret = setup_protected(g);
+		if (ret)
+			return ret;
 	}
 	g->vcpu->console = (struct console){ guest_write, guest_getc, g };
 	if (opt.verbose)
 		g->vcpu->log = guest_log(g);
+	return 0;
 }
 
 /* ---- running ---- */
@@ -499,6 +522,12 @@ static void *guest_thread(void *arg)
 {
 	struct guest *g = arg;
 
+	if (setup_guest(g))
+		__atomic_store_n(&setup_failed, true, __ATOMIC_SEQ_CST);
+	/* No guest runs unless every one could start. */
+	pthread_barrier_wait(&setup_done);
+	if (__atomic_load_n(&setup_failed, __ATOMIC_SEQ_CST))
+		return NULL;
 	if (opt.timeout_ms)
 		g->deadline_ns = now_ns() + opt.timeout_ms * 1000000ull;
 	g->result = vcpu_run(g->vcpu, opt.timeout_ms);
@@ -631,39 +660,61 @@ static void setup_signals(sigset_t *set)
 	main_thread = pthread_self();
 }
 
-static void open_kvm_or_die(int *kvm_fd)
+/*
+ * With stdin, stdout or stderr closed, the next open() would take its
+ * number, and the guest's output would go into /dev/kvm or an image.
+ */
+static void open_std_fds(void)
 {
-	*kvm_fd = __kvm_open();
-	if (*kvm_fd < 0) {
-		fprintf(stderr, "mini-kvm: %s (%s)\n", kvm_open_diagnosis(-*kvm_fd),
-			strerror(-*kvm_fd));
-		exit(MINI_KVM_EXIT_CANNOT_START);
-	}
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+			exit(MINI_KVM_EXIT_CANNOT_START);
 }
 
+static int open_kvm_or_die(void)
+{
+	int fd = __kvm_open();
+
+	if (fd < 0) {
+		fprintf(stderr, "mini-kvm: %s (%s)\n", kvm_open_diagnosis(-fd), strerror(-fd));
+		exit(MINI_KVM_EXIT_CANNOT_START);
+	}
+	return fd;
+}
+
+/* Starts every guest's thread; returns once all could start, or exits. */
 static void start_guests(void)
 {
+	pthread_barrier_init(&setup_done, NULL, nr_guests + 1);
 	for (int i = 0; i < nr_guests; i++) {
 		int ret = pthread_create(&guests[i].thread, NULL, guest_thread, &guests[i]);
 
 		if (ret) {
+			/* The threads made so far wait at the barrier: just go. */
 			fprintf(stderr, "mini-kvm: %s: cannot start a thread: %s\n",
 				guests[i].arg, strerror(ret));
-			stop_all();
-			join_guests();
 			exit(MINI_KVM_EXIT_CANNOT_START);
 		}
 		guests[i].started = true;
 	}
+	pthread_barrier_wait(&setup_done);
+	if (!setup_failed)
+		return;
+	join_guests();
+	for (int i = 0; i < nr_guests; i++)
+		if (guests[i].error[0])
+			fprintf(stderr, "mini-kvm: %s: %s\n", guests[i].arg, guests[i].error);
+	exit(MINI_KVM_EXIT_CANNOT_START);
 }
 
 int main(int argc, char **argv)
 {
 	const char *def = guest_os1k_start ? "os1k" : "hello";
-	int first, kvm_fd, sig;
+	int first, sig;
 	sigset_t set;
 
 	start_ns = now_ns();
+	open_std_fds();
 	first = parse_options(argc, argv);
 	nr_guests = argc - first ? argc - first : 1;
 	if (nr_guests > MAX_GUESTS)
@@ -672,7 +723,7 @@ int main(int argc, char **argv)
 		guests[i].arg = argc - first ? argv[first + i] : def;
 
 	/* Before anything heavy: is there a KVM at all? */
-	open_kvm_or_die(&kvm_fd);
+	kvm_fd = open_kvm_or_die();
 	setup_signals(&set);
 	atexit(at_exit);
 	console_setup(nr_guests > 1);
@@ -686,9 +737,6 @@ int main(int argc, char **argv)
 		g->color = use_color ? colors[i] : "";
 		g->has_stdin = i == 0;
 	}
-	for (int i = 0; i < nr_guests; i++)
-		setup_guest(&guests[i], kvm_fd);
-
 	term_raw();
 	start_guests();
 	sig = wait_guests(&set);

@@ -32,6 +32,7 @@ struct guest {
 	char out[OUT_LINE_MAX]; /* the line being built, under console_lock() */
 	size_t out_len;
 	bool log_bol; /* the --verbose log is at the start of a line */
+	char error[256]; /* why it could not start */
 };
 
 extern struct guest guests[MAX_GUESTS];
