@@ -69,6 +69,9 @@ selftests/%: selftests/%.c selftests/test_util.h $(LIB) $(BUILD)/builtin_guests.
 		echo "error: no kselftest headers; set KSFT_DIR=<dir or kernel tree>" >&2; exit 1;; esac
 	$(CC) $(CFLAGS) -Wno-sign-compare -isystem $(KSFT_INC) -Iselftests -o $@ $< $(BUILD)/builtin_guests.o $(LIB) $(LDLIBS)
 
+# guests_golden embeds the goldens with .incbin, which -MMD does not see.
+selftests/guests_golden: $(wildcard guests/real/*.golden)
+
 # NESTED=1 forces the helper VM, NESTED=0 never uses it; unset: automatic.
 run_tests: all
 	@selftests/run_tests.sh $(SELFTESTS) $(SELFTEST_SCRIPTS)

@@ -10,7 +10,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 M=${MINI_KVM:-}
 for c in "$here/../mini-kvm" "$here/mini-kvm"; do
-	[ -z "$M" ] && [ -x "$c" ] && M=$c
+	[ -z "$M" ] && [ -f "$c" ] && [ -x "$c" ] && M=$c # installed: not the mini-kvm/ dir
 done
 echo "TAP version 13"
 if [ -z "$M" ] || [ ! -x "$M" ]; then

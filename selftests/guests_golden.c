@@ -12,6 +12,7 @@
  */
 #include <limits.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "test_util.h"
@@ -294,6 +295,14 @@ TEST(matrix_product_is_right)
 	free(r);
 }
 
+/* Installed, this test lives in a directory called mini-kvm: not that. */
+static bool is_program(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISREG(st.st_mode) && !access(path, X_OK);
+}
+
 /* $MINI_KVM, or the command next to (or one above) this test binary. */
 static bool find_mini_kvm(void)
 {
@@ -304,7 +313,7 @@ static bool find_mini_kvm(void)
 
 	if (env && *env) {
 		snprintf(mini_kvm, sizeof(mini_kvm), "%s", env);
-		return !access(mini_kvm, X_OK);
+		return is_program(mini_kvm);
 	}
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0)
@@ -313,7 +322,7 @@ static bool find_mini_kvm(void)
 	*strrchr(self, '/') = '\0';
 	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
 		snprintf(mini_kvm, sizeof(mini_kvm), "%s%s", self, rel[i]);
-		if (!access(mini_kvm, X_OK))
+		if (is_program(mini_kvm))
 			return true;
 	}
 	return false;
