@@ -18,6 +18,7 @@
  *                    on every exit, as mini-kvm does (diagnostic)
  *   floor -w         -r, and write EAX = 0 back through kvm_run on every
  *                    port-I/O exit, as a mini-kvm hypercall does (diagnostic)
+ *   floor -x         exit at once from main: what exec and the loader cost
  *   floor -p         time each phase (explicit teardown included) and print
  *                    "phase NAME MICROSECONDS" lines, and "exits N"
  *
@@ -89,16 +90,17 @@ int main(int argc, char **argv)
 	int kvm, vm, vcpu, run_size, c, sigmask = 0, sync_regs = 0, write_eax = 0;
 	uint8_t *mem;
 
-	while ((c = getopt(argc, argv, "opi:mrw")) != -1) {
+	while ((c = getopt(argc, argv, "opi:mrwx")) != -1) {
 		switch (c) {
 		case 'o': code = out; code_len = sizeof(out); break;
 		case 'm': sigmask = 1; break;
 		case 'r': sync_regs = 1; break;
 		case 'w': sync_regs = write_eax = 1; break;
+		case 'x': return 0;
 		case 'p': phases = 1; break;
 		case 'i': chip = optarg; break;
 		default:
-			fprintf(stderr, "usage: floor [-o] [-p] [-m] [-r] [-w] [-i none|before|after] [IMAGE]\n");
+			fprintf(stderr, "usage: floor [-o] [-p] [-m] [-r] [-w] [-x] [-i none|before|after] [IMAGE]\n");
 			return 2;
 		}
 	}

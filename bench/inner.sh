@@ -124,9 +124,11 @@ command -v "$QEMU" >/dev/null 2>&1 || qemu_ok=0
 QEMU_MICROVM=("$QEMU" -M microvm -accel kvm -m 16M -nodefaults -no-user-config -display none
 	-bios $B/guests/qemu-exit.bin -device isa-debug-exit,iobase=0xf4,iosize=4)
 startup_cmds=(-- empty $B/empty -- floor $B/floor -- floor-static $B/floor-static
-	-- mini-kvm ./mini-kvm minimal -- mini-kvm-static $B/mini-kvm-static minimal)
-[ $qemu_ok = 1 ] && startup_cmds+=(-- qemu-microvm/1 "${QEMU_MICROVM[@]}")
-bench startup -n "$R" -t 120 "${startup_cmds[@]}"
+	-- mini-kvm ./mini-kvm minimal -- mini-kvm-static $B/mini-kvm-static minimal
+	-- floor-x $B/floor -x -- floor-static-x $B/floor-static -x
+	-- mini-kvm-x ./mini-kvm --version -- mini-kvm-static-x $B/mini-kvm-static --version)
+[ $qemu_ok = 1 ] && startup_cmds+=(-- qemu-microvm/1 "${QEMU_MICROVM[@]}" -- qemu-x "$QEMU" -version)
+bench startup -n "$R" -t 120 -o /dev/null "${startup_cmds[@]}"
 
 cat <<EOF
 
@@ -136,7 +138,9 @@ Each program is run $R times, interleaved (one round runs each once, in
 this order), by \`build/bench/launch\`: wall time from fork to reaped,
 peak RSS (\`ru_maxrss\`). Median (min–max). Ratios are taken round by
 round (same round, same conditions), then summarised.
-The guest: \`hlt\` in real mode (mini-kvm \`minimal\`, the floor); for
+The *exec only* rows start the same programs but end them in \`main\`
+before \`/dev/kvm\` is opened: the part of start-up that is exec, the
+dynamic loader and process exit, not KVM. The guest: \`hlt\` in real mode (mini-kvm \`minimal\`, the floor); for
 QEMU, which does not stop at \`hlt\`, \`out\` to \`isa-debug-exit\` from
 the reset vector of a 64 KiB \`-bios\` image (\`-M microvm -accel kvm\`).
 
@@ -147,10 +151,15 @@ the reset vector of a 64 KiB \`-bios\` image (\`-M microvm -accel kvm\`).
 | floor-static | $(wall_cell startup floor-static) | 1 | $(rss_cell startup floor-static) | 1 |
 | mini-kvm minimal | $(wall_cell startup mini-kvm) | $(ratio_cell startup mini-kvm floor wall) | $(rss_cell startup mini-kvm) | $(ratio_cell startup mini-kvm floor rss) |
 | mini-kvm-static minimal | $(wall_cell startup mini-kvm-static) | $(ratio_cell startup mini-kvm-static floor-static wall) | $(rss_cell startup mini-kvm-static) | $(ratio_cell startup mini-kvm-static floor-static rss) |
+| *exec only:* \`floor -x\` (exits in main) | $(wall_cell startup floor-x) | — | $(rss_cell startup floor-x) | — |
+| *exec only:* \`floor-static -x\` | $(wall_cell startup floor-static-x) | — | $(rss_cell startup floor-static-x) | — |
+| *exec only:* \`mini-kvm --version\` | $(wall_cell startup mini-kvm-x) | $(ratio_cell startup mini-kvm-x floor-x wall) | $(rss_cell startup mini-kvm-x) | $(ratio_cell startup mini-kvm-x floor-x rss) |
+| *exec only:* \`mini-kvm-static --version\` | $(wall_cell startup mini-kvm-static-x) | $(ratio_cell startup mini-kvm-static-x floor-static-x wall) | $(rss_cell startup mini-kvm-static-x) | $(ratio_cell startup mini-kvm-static-x floor-static-x rss) |
 EOF
 if [ $qemu_ok = 1 ]; then
 	cat <<EOF
 | QEMU microvm -accel kvm | $(wall_cell startup qemu-microvm) | $(ratio_cell startup qemu-microvm floor wall) | $(rss_cell startup qemu-microvm) | $(ratio_cell startup qemu-microvm floor rss) |
+| *exec only:* \`qemu-system-x86_64 -version\` | $(wall_cell startup qemu-x) | — | $(rss_cell startup qemu-x) | — |
 
 QEMU against mini-kvm, round by round: wall $(ratio_cell startup qemu-microvm mini-kvm wall),
 peak RSS $(ratio_cell startup qemu-microvm mini-kvm rss) (dynamic mini-kvm);

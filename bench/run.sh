@@ -41,8 +41,37 @@ wait_quiet() {
 	done
 }
 
+# Notes, every 2 s, any QEMU that is not ours (not our descendant): its
+# pid and when, so the report can say whether our figures were disturbed.
+foreign_qemu() {
+	local p q
+	for p in $(pgrep -f '^qemu-system'); do
+		q=$p
+		while [ "$q" -gt 1 ] && [ "$q" != $$ ]; do
+			q=$(ps -o ppid= -p "$q" 2>/dev/null | tr -d ' ')
+			[ -n "$q" ] || q=1
+		done
+		[ "$q" = $$ ] || echo "$p"
+	done
+}
+watch_others() {
+	while sleep 2; do
+		f=$(foreign_qemu)
+		[ -z "$f" ] || echo "$(date -u +%T) $1:" $f
+	done >>"$W/others" 2>/dev/null
+}
+others_note() { # what the watcher saw during a part of the run
+	if [ -s "$W/others" ] && grep -q " $1:" "$W/others"; then
+		echo "**Other QEMU processes ran during $1 (pids $(grep " $1:" "$W/others" | cut -d: -f4- | tr ' ' '\n' | sort -u | tr '\n' ' '), seen $(grep -c " $1:" "$W/others") times at 2-s samples): those figures shared the CPUs and are disturbed.**"
+	else
+		echo "No other QEMU process was seen during $1 (sampled every 2 s)."
+	fi
+}
+
 # ---------------------------------------------------------------- KVM measurements
 wait_quiet
+watch_others measurements &
+watcher=$!
 case $mode in
 native)
 	say "running natively ($probe)"
@@ -55,6 +84,8 @@ nested)
 	rc=$?
 	;;
 esac
+kill $watcher 2>/dev/null
+wait $watcher 2>/dev/null
 if [ $rc != 0 ] || ! grep -q '^@failures' "$W/inner.out"; then
 	say "the measurements did not complete (status $rc)"
 	cat "$W/inner.out"
@@ -68,8 +99,12 @@ if [ "${BENCH_QUICK:-}" != 1 ]; then
 	[ -x ci/nested-kvm ] && cmds+=(-- helper ci/nested-kvm --verbose --batch true)
 	cmds+=(-- suite "${MAKE:-make}" -s run_tests)
 	say "timing the helper VM's boot and make run_tests, $SR rounds interleaved"
+	watch_others "the test-suite timing" &
+	watcher=$!
 	$B/launch -w -n "$SR" -t 900 -o /dev/null -e "$W/suite.err" "${cmds[@]}" >"$W/suite.out" 2>"$W/suite.launch"
 	suite_rc=$?
+	kill $watcher 2>/dev/null
+	wait $watcher 2>/dev/null
 	suite_md=$(
 		awk -v rounds="$SR" -v rc="$suite_rc" -v mode="$mode" '
 		function sort(s, k,   i, j, t) { for (i = 2; i <= k; i++) for (j = i; j > 1 && s[j - 1] > s[j]; j--) { t = s[j]; s[j] = s[j - 1]; s[j - 1] = t } }
@@ -143,6 +178,8 @@ exit costs tens of µs): compare the ratios, which were measured side by side."
 	echo "|---|---|---|---|---|"
 	sed -n 's/^@goal //p' "$W/inner.out" | awk -F'|' '{ printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5 }'
 	[ -n "$suite_goals" ] && echo "$suite_goals"
+	echo
+	others_note measurements
 	grep -v '^@' "$W/inner.out"
 	if [ -n "$suite_md" ]; then
 		echo
@@ -153,6 +190,8 @@ exit costs tens of µs): compare the ratios, which were measured side by side."
 		echo "\"beyond the boot\" subtracts the boot overhead measured in the same round."
 		echo
 		echo "$suite_md"
+		echo
+		others_note "the test-suite timing"
 	fi
 	echo
 	echo "\`make bench\` took $(($(date +%s) - t_start)) s."
