@@ -49,6 +49,7 @@ printf '\x66\xbb\x14\x00\x00\x00\x66\xb9\x07\x00\x00\x00\xb0\x03\xba\x00\x05\xee
 # says mem_upper = 15360 KiB (16M), 1 on a bad magic, 2 on a bad size.
 printf '\x3d\x02\xb0\xad\x2b\x75\x0f\x8b\x4b\x08\x81\xf9\x00\x3c\x00\x00\x75\x0b\x31\xdb\xeb\x0c\xbb\x01\x00\x00\x00\xeb\x05\xbb\x02\x00\x00\x00\xb0\x00\x66\xba\x00\x05\xee' >"$tmp/pmultiboot.bin"
 : >"$tmp/empty.bin"
+printf '\xe4\x80\xf4' >"$tmp/port.bin" # in $0x80,%al (no device there); hlt
 # badhc: a 16-bit out to the hypercall port, which takes one byte
 printf '\xb8\x00\x00\xba\x00\x05\xef' >"$tmp/badhc.bin"
 printf '\x7fELF\x01\x01\x01' >"$tmp/elf.bin" # the magic is enough to choose the mode
@@ -95,6 +96,12 @@ t_triple_fault() {
 }
 t_bad_hypercall() { mk "$tmp/badhc.bin"; want_rc 125 && want_err "crashed: bad hypercall" && want_err "hint:"; }
 t_elf_real_mode() { mk --mode=real "$tmp/elf.bin"; usage_error "protected mode only"; }
+t_empty_bus() {
+	mk "$tmp/port.bin"
+	want_rc 0 || return 1
+	mk --strict-bus "$tmp/port.bin"
+	want_rc 125 && want_err "crashed: port read at 0x80: no device there"
+}
 t_timeout() { mk --timeout=1 "$tmp/loop.bin"; want_rc 124 && want_err "timed out"; }
 t_hc_exit_7() { mk "$tmp/exit7.bin"; want_rc 7; }
 t_stdin_eof() {
@@ -143,7 +150,7 @@ t_protected_multiboot() {
 
 tests="help version list unknown_option mem_negative mem_not_pages timeout_not_number
 five_guests elf_real_mode missing_file not_builtin directory empty_file too_big triple_fault
-bad_hypercall timeout
+bad_hypercall empty_bus timeout
 hc_exit_7 stdin_eof stats options_after_guests verbose several_guests sigterm_flushes
 sigint no_dev_kvm protected_multiboot"
 set -- $tests

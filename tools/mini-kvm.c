@@ -89,7 +89,7 @@ static struct {
 	enum mode mode;
 	uint64_t mem; /* 0: the mode's default */
 	unsigned int timeout_ms; /* 0: none */
-	bool verbose, stats, no_color;
+	bool verbose, stats, no_color, strict_bus;
 } opt;
 
 
@@ -137,6 +137,9 @@ static void print_help(void)
 	       "                        0: no limit, the default)\n"
 	       "  -v, --verbose         decode every VM exit on stderr\n"
 	       "  -s, --stats           per-guest exit and hypercall counts on stderr\n"
+	       "      --strict-bus      end a guest (as a crash) at its first access to a\n"
+	       "                        port or memory with nothing behind it; default:\n"
+	       "                        reads give all-ones, writes are dropped\n"
 	       "      --no-color        no coloured line prefixes (also: NO_COLOR set)\n"
 	       "  -h, --help            show this help\n"
 	       "  -V, --version         show the version\n"
@@ -231,7 +234,7 @@ static void parse_mode(const char *s)
 /* Returns the index of the first GUEST in argv (getopt permutes them there). */
 static int parse_options(int argc, char **argv)
 {
-	enum { OPT_MODE = 256, OPT_NO_COLOR };
+	enum { OPT_MODE = 256, OPT_NO_COLOR, OPT_STRICT_BUS };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -242,6 +245,7 @@ static int parse_options(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "stats", no_argument, NULL, 's' },
 		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+		{ "strict-bus", no_argument, NULL, OPT_STRICT_BUS },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -275,6 +279,9 @@ static int parse_options(int argc, char **argv)
 			break;
 		case OPT_NO_COLOR:
 			opt.no_color = true;
+			break;
+		case OPT_STRICT_BUS:
+			opt.strict_bus = true;
 			break;
 		case ':':
 			usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -492,6 +499,7 @@ static int setup_guest(struct guest *g)
 			return ret;
 	}
 	g->vcpu->console = (struct console){ guest_write, guest_getc, g };
+	g->vcpu->empty_bus_fatal = opt.strict_bus;
 	if (opt.verbose)
 		g->vcpu->log = guest_log(g);
 	return 0;
