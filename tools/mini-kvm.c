@@ -62,6 +62,7 @@ BUILTIN_SYMS(fibonacci);
 BUILTIN_SYMS(matrix);
 BUILTIN_SYMS(hctest);
 
+/* A new guests/real/NAME.S needs its line here, with what it does. */
 #define BUILTIN(n, d) { #n, d, guest_##n##_start, guest_##n##_end }
 static const struct builtin builtins[] = {
 	BUILTIN(os1k, "the 1K OS: protected-mode kernel, ring-3 shell and programs (ELF)"),
