@@ -8,6 +8,7 @@
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
 
+[ -x build/kvm-probe ] || make -s build/kvm-probe >&2 || exit 1
 probe=$(build/kvm-probe 2>&1)
 rc=$?
 # kvm-probe: 0 usable, 3 real mode only (kvm_pvm), 4 no usable KVM.
