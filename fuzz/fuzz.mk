@@ -112,5 +112,3 @@ analyze:
 		echo "  ANALYZE $$f"; \
 		$(CC) $(CFLAGS) -fanalyzer -c -o /dev/null $$f || exit 1; \
 	done
-
--include $(shell find $(SAN) $(FUZZ) -name '*.d' 2>/dev/null)

@@ -15,7 +15,8 @@
  * of the runs start with 16 hypercalls of random function and arguments
  * (EBX, ECX) before the random bytes.
  *
- *   guest_fuzz [--runs=N] [--seed=S] [--timeout-ms=T]   (default 300, 1, 100)
+ *   guest_fuzz [--runs=N] [--seed=S] [--timeout-ms=T] [--verbose]
+ *                            (default 300, 1, 100; --verbose: a line a run)
  *   guest_fuzz --flood=N     N PUTCHAR hypercalls, every byte checked
  *
  * Exit: 0 every run defined, 1 a run was not, 4 no usable KVM.
@@ -33,6 +34,7 @@
 #define MARGIN_MS 3000
 
 static uint64_t rng_state;
+static bool verbose;
 
 static uint64_t rng(void)
 {
@@ -209,6 +211,12 @@ static int fuzz(int runs, uint64_t seed, unsigned int timeout_ms)
 		total_ms += ms;
 		if (ms > max_ms)
 			max_ms = ms;
+		if (verbose)
+			printf("# run %d (seed %llu): %s after %llu ms: %s\n", run,
+			       (unsigned long long)run_seed, vcpu_result_name(r),
+			       (unsigned long long)ms, vcpu->why);
+		else if ((run + 1) % 50 == 0)
+			printf("# %d runs done\n", run + 1);
 		vm_destroy(vcpu->vm);
 	}
 	printf("# results:");
@@ -272,6 +280,7 @@ int main(int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "timeout-ms", required_argument, NULL, 't' },
 		{ "flood", required_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int runs = 300, c, fd;
@@ -284,9 +293,10 @@ int main(int argc, char **argv)
 		case 's': seed = strtoull(optarg, NULL, 0); break;
 		case 't': timeout_ms = atoi(optarg); break;
 		case 'f': flood_count = strtoull(optarg, NULL, 0); break;
+		case 'v': verbose = true; break;
 		default:
 			fprintf(stderr, "usage: guest_fuzz [--runs=N] [--seed=S] "
-					"[--timeout-ms=T] | --flood=N\n");
+					"[--timeout-ms=T] [--verbose] | --flood=N\n");
 			return 2;
 		}
 	}
