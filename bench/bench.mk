@@ -37,7 +37,9 @@ $(BENCH_DIR)/phases: $(BUILD)/bench/phases.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The same command, statically linked: no dynamic loader, no shared libc.
-$(BENCH_DIR)/mini-kvm-static: $(BUILD)/tools/mini-kvm.o $(BUILD)/builtin_guests.o $(LIB)
+# Its objects: those of ./mini-kvm (tools/mini-kvm*.c).
+BENCH_MINI_KVM_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/mini-kvm*.c))
+$(BENCH_DIR)/mini-kvm-static: $(BENCH_MINI_KVM_OBJS) $(BUILD)/builtin_guests.o $(LIB)
 	$(CC) $(LDFLAGS) -static -o $@ $^ $(LDLIBS)
 
 # Bench guests: real-mode flat images, built like guests/real/*.S.

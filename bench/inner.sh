@@ -110,7 +110,7 @@ floor_loop_us() {
 }
 
 # ---------------------------------------------------------------- where we are
-kmod=$(for m in kvm_intel kvm_amd kvm_pvm; do [ -d /sys/module/$m ] && printf '%s ' $m; done)
+kmod=$(for m in kvm_intel kvm_amd kvm_pvm; do [ -d /sys/module/$m ] && echo $m; done | paste -sd " " -)
 meta "kvm_kernel $(uname -r)"
 meta "kvm_cpu $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $cores CPUs"
 meta "kvm_module ${kmod:-unknown}"
@@ -230,20 +230,22 @@ t0=$(awk '$1 == "phase" && ($2 == "first_exit" || $2 == "more_exits") { t += $3 
 N=$(awk -v t="$t0" -v n="$n0" -v ms="$HC_MS" 'BEGIN { x = t > 0 ? int(n * ms * 1000 / t) : n; if (x < 1000) x = 1000; if (x > 20000000) x = 20000000; print x }')
 patch_count "$W/hc.bin" "$N"
 bench hcall -n "$R" -o /dev/null -e "$W/hc.err" -- floor $B/floor -p "$W/hc.bin" \
-	-- mini-kvm ./mini-kvm --stats "$W/hc.bin"
-{ floor_loop_us "$W/hc.err" | awk '$1 == "floor"'; mk_loop_us "$W/hc.err" | awk '$1 == "mini-kvm"'; } >"$W/hc.loop"
-hc_stats() { # "floor_med floor_min floor_max mk_med mk_min mk_max ratio_med ratio_min ratio_max" (us per call)
-	awk -v n="$N" '
+	-- mini-kvm ./mini-kvm --stats "$W/hc.bin" -- floor-mw $B/floor -p -m -w "$W/hc.bin"
+{ floor_loop_us "$W/hc.err" | awk '$1 ~ /^floor/'; mk_loop_us "$W/hc.err" | awk '$1 == "mini-kvm"'; } >"$W/hc.loop"
+hc_stats() { # A B: "A_med A_min A_max B_med B_min B_max ratio_med ratio_min ratio_max" (us per call, ratio B/A)
+	awk -v n="$N" -v A="${1:-floor}" -v B="${2:-mini-kvm}" '
 	function sort(s, k,   i, j, t) { for (i = 2; i <= k; i++) for (j = i; j > 1 && s[j - 1] > s[j]; j--) { t = s[j]; s[j] = s[j - 1]; s[j - 1] = t } }
 	function med(s, k) { return k % 2 ? s[(k + 1) / 2] : (s[k / 2] + s[k / 2 + 1]) / 2 }
-	$1 == "floor" { f[$2] = $3 / n } $1 == "mini-kvm" { m[$2] = $3 / n }
+	$1 == A { f[$2] = $3 / n } $1 == B { m[$2] = $3 / n }
 	END {
 		for (r in f) if (r in m) { a[++k] = f[r]; b[k] = m[r]; c[k] = m[r] / f[r] }
 		sort(a, k); sort(b, k); sort(c, k)
 		printf "%.2f %.2f %.2f %.2f %.2f %.2f %.3f %.3f %.3f\n", med(a, k), a[1], a[k], med(b, k), b[1], b[k], med(c, k), c[1], c[k]
 	}' "$W/hc.loop"
 }
-read -r f1 f2 f3 m1 m2 m3 r1 r2 r3 <<<"$(hc_stats)"
+read -r f1 f2 f3 m1 m2 m3 r1 r2 r3 <<<"$(hc_stats floor mini-kvm)"
+read -r _ _ _ w1 w2 w3 q1 q2 q3 <<<"$(hc_stats floor floor-mw)"
+read -r _ _ _ _ _ _ p1 p2 p3 <<<"$(hc_stats floor-mw mini-kvm)"
 cat <<EOF
 
 ## 3. Hypercall round trip: $N × HC_PUTCHAR vs the bare PIO exit loop
@@ -259,7 +261,10 @@ end: \`floor -p\` phases, \`mini-kvm --stats\`) / $N; $R rounds, interleaved.
 |---|---|
 | floor: bare PIO exit loop | $f1 ($f2–$f3) |
 | mini-kvm: HC_PUTCHAR to /dev/null | $m1 ($m2–$m3) |
-| ratio, round by round | $(printf '%.3f× (%.3f–%.3f)' "$r1" "$r2" "$r3") |
+| mini-kvm / floor, round by round | $(printf '%.3f× (%.3f–%.3f)' "$r1" "$r2" "$r3") |
+| *diagnostic:* floor -m -w (mini-kvm's KVM_SET_SIGNAL_MASK, and EAX written back through \`kvm_run\` sync regs on every exit) | $w1 ($w2–$w3) |
+| *diagnostic:* floor -m -w / floor: what KVM charges for those two | $(printf '%.3f× (%.3f–%.3f)' "$q1" "$q2" "$q3") |
+| *diagnostic:* mini-kvm / floor -m -w: mini-kvm's own userspace dispatch | $(printf '%.3f× (%.3f–%.3f)' "$p1" "$p2" "$p3") |
 
 Whole processes: floor $(wall_cell hcall floor) ms, mini-kvm
 $(wall_cell hcall mini-kvm) ms ($(ratio_cell hcall mini-kvm floor wall)).

@@ -8,6 +8,7 @@
 # stdout). See docs/bench.md.
 #
 # Environment: NESTED=1 forces the helper VM, NESTED=0 forbids it;
+# BENCH_WAIT=0 does not wait for other QEMU processes (a quick trial only);
 # BENCH_QUICK=1 skips the test-suite timing; BENCH_SUITE_ROUNDS (default 3);
 # BENCH_OUT (the results file); the knobs of bench/inner.sh pass through.
 set -u
@@ -26,6 +27,8 @@ if [ "${NESTED:-}" != 1 ] && [ "$probe_rc" = 0 ]; then
 	mode=native
 elif [ "${NESTED:-}" != 0 ] && [ -x ci/nested-kvm ]; then
 	mode=nested
+elif [ "$probe_rc" = 3 ]; then
+	mode=native # NESTED=0 on a real-mode-only KVM: what runs, runs here
 else
 	say "no usable KVM here ($probe) and no helper VM allowed (NESTED=${NESTED:-})"
 	exit 1
@@ -34,6 +37,7 @@ fi
 # Other people's VMs would share our CPUs: wait for them (not timed).
 wait_quiet() {
 	local said=0
+	[ "${BENCH_WAIT:-1}" = 0 ] && return
 	while pgrep -f '^qemu-system' >/dev/null 2>&1; do
 		[ $said = 1 ] || say "waiting for the running QEMU processes to end: $(pgrep -d, -f '^qemu-system')"
 		said=1
@@ -62,7 +66,7 @@ watch_others() {
 }
 others_note() { # what the watcher saw during a part of the run
 	if [ -s "$W/others" ] && grep -q " $1:" "$W/others"; then
-		echo "**Other QEMU processes ran during $1 (pids $(grep " $1:" "$W/others" | cut -d: -f4- | tr ' ' '\n' | sort -u | tr '\n' ' '), seen $(grep -c " $1:" "$W/others") times at 2-s samples): those figures shared the CPUs and are disturbed.**"
+		echo "**Other QEMU processes ran during $1 (pids $(grep " $1:" "$W/others" | cut -d: -f4- | tr ' ' '\n' | sort -un | paste -sd ' ' - | sed 's/^ *//'), seen $(grep -c " $1:" "$W/others") times at 2-s samples): those figures shared the CPUs and are disturbed.**"
 	else
 		echo "No other QEMU process was seen during $1 (sampled every 2 s)."
 	fi
