@@ -102,7 +102,7 @@ while IFS= read -r line; do
 	*) line="# $line" ;; # the helper's own messages
 	esac
 	echo "$line"
-done < <(ci/nested-kvm --timeout=$((timeout * ${#in_vm[@]})) -- \
+done < <(ci/nested-kvm --batch --timeout=$((timeout * ${#in_vm[@]})) -- \
 	selftests/run_tests.sh --inner=0 "${in_vm[@]}" 2>&1; echo "@status $?")
 [ "$status" = 0 ] || failed=1
 for ((i = printed; i < ${#in_vm[@]}; i++)); do
