@@ -221,6 +221,35 @@ $(wall_cell phases lib) ($(ratio_cell phases lib floor wall) of the floor),
 mini-kvm --stats $(wall_cell phases mini-kvm) ms.
 EOF
 
+# What bounds the start-up ratios, from the figures above.
+ms() { awk -v v="$1" 'BEGIN { printf "%.1f", v / 1000 }'; }
+sub_ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (a - b) / 1000 }'; }
+kvm_us=$(awk '$1 == "floor" && ($2 == "create_vm" || $2 == "vcpu" || $2 == "memory" || $2 == "first_exit" || $2 == "teardown") { t += $4 } END { print t + 0 }' "$W/phases.st")
+fw=$(stat startup floor 2) fx=$(stat startup floor-x 2) mw=$(stat startup mini-kvm 2) mx=$(stat startup mini-kvm-x 2)
+fsw=$(stat startup floor-static 2) fsx=$(stat startup floor-static-x 2) msw=$(stat startup mini-kvm-static 2) msx=$(stat startup mini-kvm-static-x 2)
+cat <<EOF
+
+**What bounds start-up here** (medians from the tables above):
+- Dynamic: mini-kvm minimal − floor = $(sub_ms "$mw" "$fw") ms; of that,
+  $(sub_ms "$mx" "$fx") ms is already there before \`/dev/kvm\` is opened
+  (\`mini-kvm --version\` − \`floor -x\`: exec and the dynamic loader for the
+  larger binary). Static: mini-kvm-static − floor-static = $(sub_ms "$msw" "$fsw") ms,
+  exec only $(sub_ms "$msx" "$fsx") ms.
+- Exec, dynamic loading and exit alone: $(ms "$fx") ms of the floor's $(ms "$fw") ms
+  (static: $(ms "$fsx") of $(ms "$fsw") ms). KVM's own work for the VM (create VM, memory
+  slot, vCPU, first exit, teardown in 1b) is $(ms "$kvm_us") ms: the floor's
+  start-up is these two, and any VMM pays both.
+EOF
+if [ $qemu_ok = 1 ]; then
+	qw=$(stat startup qemu-microvm 2) qx=$(stat startup qemu-x 2)
+	cat <<EOF
+- QEMU microvm: $(ms "$qw") ms, of which $(ms "$qx") ms is \`qemu-system-x86_64 -version\`
+  (exec, loading its shared libraries, exit). With KVM's own $(ms "$kvm_us") ms in both,
+  QEMU / mini-kvm cannot exceed about $(awk -v q="$qw" -v k="$kvm_us" 'BEGIN { printf "%.1f", q / k }')× here even if
+  mini-kvm cost nothing beyond KVM.
+EOF
+fi
+
 # ---------------------------------------------------------------- 3: hypercall round trip
 cp $B/guests/hcloop.bin "$W/hc.bin"
 n0=1000
