@@ -508,6 +508,21 @@ static int setup_guest(struct guest *g)
 
 /* ---- running ---- */
 
+/*
+ * kvm_pvm runs 16/32-bit code through KVM's instruction emulator, which
+ * cannot do all of protected mode (iret, for one): there a protected-mode
+ * crash may be the host's fault, not the guest's. Say so, and the way out.
+ */
+static void hint_kvm_pvm(const struct guest *g)
+{
+	char desc[160];
+
+	if (!g->real && strstr(kvm_host_description(desc, sizeof(desc)), "kvm_pvm"))
+		fprintf(stderr, "  note: this KVM (%s) emulates 32-bit code and cannot run every\n"
+			"  protected-mode guest; try the helper VM: ci/nested-kvm ./mini-kvm ...\n",
+			desc);
+}
+
 /* Why g ended, on stderr, unless it ended well. Called under console_lock(). */
 static void report_end(struct guest *g)
 {
@@ -517,6 +532,7 @@ static void report_end(struct guest *g)
 		fprintf(stderr, "mini-kvm: %s: crashed: %s\n", g->arg, g->vcpu->why);
 		vcpu_dump(g->vcpu, stderr);
 		fprintf(stderr, "  hint: %s\n", vcpu_crash_hint(g->vcpu));
+		hint_kvm_pvm(g);
 		break;
 	case VCPU_TIMEOUT:
 		fprintf(stderr, "mini-kvm: %s: timed out after %u.%03u s\n", g->arg,
