@@ -136,6 +136,19 @@ t_sigint() {
 	rc=$?
 	want_rc 130 && want_err "SIGINT"
 }
+# script(1) gives mini-kvm a terminal for stdout: prefixes get colour.
+t_colour() {
+	command -v script >/dev/null || { skip_why="no script(1)"; return 1; }
+	script -qec "'$M' hello counter" /dev/null </dev/null >"$out" 2>"$err"
+	rc=$?
+	grep -qF $'\e[36mhello|\e[0m Hello, KVM!' "$out" ||
+		{ fail_why+="no coloured prefix on a terminal; "; return 1; }
+	script -qec "'$M' --no-color hello counter" /dev/null </dev/null >"$out" 2>"$err"
+	! grep -qF $'\e[' "$out" || { fail_why+="colour despite --no-color; "; return 1; }
+	NO_COLOR=1 script -qec "'$M' hello counter" /dev/null </dev/null >"$out" 2>"$err"
+	! grep -qF $'\e[' "$out" || { fail_why+="colour despite NO_COLOR; "; return 1; }
+	want_out "^hello| Hello, KVM!"
+}
 t_no_dev_kvm() {
 	unshare -m true 2>/dev/null || { skip_why="cannot unshare a mount namespace here"; return 1; }
 	unshare -m sh -c 'mount -t tmpfs none /dev && exec "$0" hello' "$M" >"$out" 2>"$err"
@@ -152,7 +165,7 @@ tests="help version list unknown_option mem_negative mem_not_pages timeout_not_n
 five_guests elf_real_mode missing_file not_builtin directory empty_file too_big triple_fault
 bad_hypercall empty_bus timeout
 hc_exit_7 stdin_eof stats options_after_guests verbose several_guests sigterm_flushes
-sigint no_dev_kvm protected_multiboot"
+sigint colour no_dev_kvm protected_multiboot"
 set -- $tests
 echo "1..$#"
 n=0 failed=0
