@@ -15,8 +15,9 @@
  * of the runs start with 16 hypercalls of random function and arguments
  * (EBX, ECX) before the random bytes.
  *
- *   guest_fuzz [--runs=N] [--seed=S] [--timeout-ms=T] [--verbose]
- *                            (default 300, 1, 100; --verbose: a line a run)
+ *   guest_fuzz [--runs=N] [--seed=S] [--timeout-ms=T] [--first=N] [--verbose]
+ *                 (default 300, 1, 100, 0; --first: start at run N, to
+ *                 replay one; --verbose: a line a run)
  *   guest_fuzz --flood=N     N PUTCHAR hypercalls, every byte checked
  *
  * Exit: 0 every run defined, 1 a run was not, 4 no usable KVM.
@@ -125,7 +126,7 @@ static void count_kind(enum vcpu_result r, const char *why)
 	kinds[i].count++;
 }
 
-static int fuzz(int runs, uint64_t seed, unsigned int timeout_ms)
+static int fuzz(int first, int runs, uint64_t seed, unsigned int timeout_ms)
 {
 	static uint8_t image[RANDOM_BYTES];
 	uint64_t classes[VCPU_BAD_HYPERCALL + 1] = { 0 }, max_ms = 0, total_ms = 0;
@@ -134,7 +135,7 @@ static int fuzz(int runs, uint64_t seed, unsigned int timeout_ms)
 
 	printf("# guest_fuzz: %d runs, seed %llu, %u ms each\n", runs,
 	       (unsigned long long)seed, timeout_ms);
-	for (int run = 0; run < runs; run++) {
+	for (int run = first; run < first + runs; run++) {
 		uint64_t run_seed = seed * 1000003 + run, t0, ms;
 		struct sink s = { 0 };
 		struct kvm_regs regs;
@@ -281,9 +282,10 @@ int main(int argc, char **argv)
 		{ "timeout-ms", required_argument, NULL, 't' },
 		{ "flood", required_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "first", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int runs = 300, c, fd;
+	int runs = 300, first = 0, c, fd;
 	unsigned long long seed = 1, flood_count = 0;
 	unsigned int timeout_ms = 100;
 
@@ -294,9 +296,10 @@ int main(int argc, char **argv)
 		case 't': timeout_ms = atoi(optarg); break;
 		case 'f': flood_count = strtoull(optarg, NULL, 0); break;
 		case 'v': verbose = true; break;
+		case 'F': first = atoi(optarg); break;
 		default:
 			fprintf(stderr, "usage: guest_fuzz [--runs=N] [--seed=S] "
-					"[--timeout-ms=T] [--verbose] | --flood=N\n");
+					"[--timeout-ms=T] [--first=N] [--verbose] | --flood=N\n");
 			return 2;
 		}
 	}
@@ -309,5 +312,5 @@ int main(int argc, char **argv)
 	close(fd);
 	if (flood_count)
 		return flood(flood_count);
-	return fuzz(runs, seed, timeout_ms ? timeout_ms : 100);
+	return fuzz(first, runs, seed, timeout_ms ? timeout_ms : 100);
 }
