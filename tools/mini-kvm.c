@@ -151,16 +151,16 @@ static void print_help(void)
 	       "\n"
 	       "Exit status:\n"
 	       "  0        every guest ended normally (HC_EXIT 0, or hlt in real mode)\n"
-	       "  1-255    a guest's HC_EXIT status (the first failing guest, in\n"
-	       "           command-line order); the codes below take precedence\n"
-	       "           only when that guest ended that way\n"
+	       "  1-255    a guest's own non-zero HC_EXIT status\n"
 	       "  2        bad usage\n"
 	       "  124      a guest ran out of time (--timeout)\n"
 	       "  125      a guest crashed (triple fault, emulation or entry failure,\n"
 	       "           bad hypercall)\n"
 	       "  126      cannot start: no usable /dev/kvm, unreadable or invalid image,\n"
 	       "           image too big for the guest memory\n"
-	       "  130, 143 stopped by SIGINT, SIGTERM\n",
+	       "  130, 143 stopped by SIGINT, SIGTERM\n"
+	       "With several guests, the first one in command-line order that did\n"
+	       "not end normally gives the status (its HC_EXIT status, 124 or 125).\n",
 	       MAX_GUESTS);
 }
 
