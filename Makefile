@@ -79,7 +79,7 @@ run_tests: all
 install: all
 	@test -n "$(INSTALL_PATH)" || { echo "usage: make install INSTALL_PATH=DIR" >&2; exit 2; }
 	mkdir -p $(INSTALL_PATH)/mini-kvm
-	cp $(SELFTEST_BINS) $(SELFTEST_SCRIPTS:%=selftests/%) selftests/settings $(INSTALL_PATH)/mini-kvm/
+	cp $(SELFTEST_BINS) $(SELFTEST_SCRIPTS:%=selftests/%) selftests/settings mini-kvm $(INSTALL_PATH)/mini-kvm/
 	printf 'mini-kvm:%s\n' $(SELFTESTS) $(SELFTEST_SCRIPTS) > $(INSTALL_PATH)/kselftest-list.txt
 
 run: mini-kvm
