@@ -39,7 +39,7 @@ $(LIB): $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
 # Real-mode guests: 16-bit code at offset 0 of a flat image.
-$(BUILD)/guests/%.bin: guests/real/%.S include/mini-kvm/abi.h
+$(BUILD)/guests/%.bin: guests/real/%.S guests/real/lineout.inc include/mini-kvm/abi.h
 	@mkdir -p $(dir $@)
 	$(CC) $(GUEST_CFLAGS) -c -o $(BUILD)/guests/$*.o $<
 	$(GUEST_LD) -Ttext=0 -e 0 --oformat=binary -o $@ $(BUILD)/guests/$*.o
