@@ -9,13 +9,14 @@
 #
 # Environment: NESTED=1 forces the helper VM, NESTED=0 forbids it;
 # BENCH_WAIT=0 does not wait for other QEMU processes (a quick trial only);
-# BENCH_QUICK=1 skips the test-suite timing; BENCH_SUITE_ROUNDS (default 3);
+# BENCH_QUICK=1 skips the test-suite timing; BENCH_SUITE_ROUNDS (default 2:
+# one round of `make run_tests` takes minutes in the helper VM);
 # BENCH_OUT (the results file); the knobs of bench/inner.sh pass through.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
 B=build/bench
-SR=${BENCH_SUITE_ROUNDS:-3}
+SR=${BENCH_SUITE_ROUNDS:-2}
 W=$(mktemp -d "${TMPDIR:-/tmp}/mini-kvm-bench-run.XXXXXX") || exit 1
 trap 'rm -rf "$W"' EXIT
 say() { printf 'bench: %s\n' "$*" >&2; }
@@ -107,11 +108,11 @@ suite_md= suite_goals=
 if [ "${BENCH_QUICK:-}" != 1 ]; then
 	cmds=()
 	[ -x ci/nested-kvm ] && cmds+=(-- helper ci/nested-kvm --verbose --batch true)
-	cmds+=(-- suite "${MAKE:-make}" -s run_tests)
+	cmds+=(-- suite bench/stamp.sh "${MAKE:-make}" -s run_tests)
 	say "timing the helper VM's boot and make run_tests, $SR rounds interleaved"
 	watch_others "the test-suite timing" &
 	watcher=$!
-	$B/launch -w -n "$SR" -t 900 -o /dev/null -e "$W/suite.err" "${cmds[@]}" >"$W/suite.out" 2>"$W/suite.launch"
+	$B/launch -w -n "$SR" -t 900 -o "$W/suite.stdout" -e "$W/suite.err" "${cmds[@]}" >"$W/suite.out" 2>"$W/suite.launch"
 	suite_rc=$?
 	kill $watcher 2>/dev/null
 	wait $watcher 2>/dev/null
@@ -145,6 +146,35 @@ if [ "${BENCH_QUICK:-}" != 1 ]; then
 		suite_md="$suite_md
 $(sed 's/^/    /' "$W/suite.launch")"
 	fi
+	# Where the suite's time goes: each test's start and end lines, stamped.
+	tests_md=$(awk '
+	function sort(s, k,   i, j, t) { for (i = 2; i <= k; i++) for (j = i; j > 1 && s[j - 1] > s[j]; j--) { t = s[j]; s[j] = s[j - 1]; s[j - 1] = t } }
+	function med(s, k) { return k % 2 ? s[(k + 1) / 2] : (s[k / 2] + s[k / 2 + 1]) / 2 }
+	$2 == "@start" { r++; got_first = 0; next }
+	$2 == "#" && $3 == "selftests:" {
+		if (!got_first++) { pre[r] = $1 }
+		start = $1; next
+	}
+	$2 == "ok" && $4 == "selftests:" { name = $6; res = ($7 == "#" ? "ok # " $8 : "ok") }
+	$2 == "not" && $3 == "ok" && $5 == "selftests:" { name = $7; res = "not ok" }
+	name != "" {
+		if (!(name in idx)) { idx[name] = ++nt; names[nt] = name }
+		d[name, ++n[name]] = $1 - start; result[name] = res; end[r] = $1; name = ""
+	}
+	END {
+		if (!nt) exit
+		print "| part of `make run_tests` | seconds, median (min–max) | result (last round) |"
+		print "|---|---|---|"
+		k = 0; for (i = 1; i <= r; i++) if (i in pre) p[++k] = pre[i]
+		sort(p, k); if (k) printf "| make, probe, helper VM boot: until the first test starts | %.1f (%.1f–%.1f) | |\n", med(p, k), p[1], p[k]
+		for (t = 1; t <= nt; t++) {
+			nm = names[t]; m = n[nm]; for (i = 1; i <= m; i++) v[i] = d[nm, i]; sort(v, m)
+			printf "| %s | %.1f (%.1f–%.1f) | %s |\n", nm, med(v, m), v[1], v[m], result[nm]
+		}
+	}' "$W/suite.stdout")
+	suite_md="$suite_md
+
+$tests_md"
 	read -r boot_med beyond_med <<<"$(sed -n 's/^@goalvals //p' <<<"$suite_md")"
 	suite_md=$(grep -v '^@goalvals' <<<"$suite_md")
 	chk() { awk -v v="$1" -v l="$2" 'BEGIN { print v <= l ? "met" : "missed" }'; }
