@@ -22,8 +22,9 @@ trap 'rm -rf "$W"' EXIT
 say() { printf 'bench: %s\n' "$*" >&2; }
 t_start=$(date +%s)
 
-probe=$(build/kvm-probe 2>&1 | head -n 1)
-probe_rc=${PIPESTATUS[0]}
+probe=$(build/kvm-probe 2>&1)
+probe_rc=$?
+probe=${probe%%$'\n'*}
 if [ "${NESTED:-}" != 1 ] && [ "$probe_rc" = 0 ]; then
 	mode=native
 elif [ "${NESTED:-}" != 0 ] && [ -x ci/nested-kvm ]; then
