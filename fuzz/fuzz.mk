@@ -101,10 +101,10 @@ fuzz: fuzz-build
 		grep -E '^(Done|stat::number_of_executed_units|stat::new_units_added)' \
 			$(FUZZ)/fuzz_$$f.log | sed 's/^/#   /'; \
 	done
-	@fuzz/on-kvm.sh $(FUZZ)/guest_fuzz --runs=$(GUEST_FUZZ_RUNS) --seed=$(GUEST_FUZZ_SEED)
+	@fuzz/on-kvm.sh --real-mode $(FUZZ)/guest_fuzz --runs=$(GUEST_FUZZ_RUNS) --seed=$(GUEST_FUZZ_SEED)
 
 stress: $(FUZZ)/guest_fuzz $(BUILD)/kvm-probe
-	@fuzz/on-kvm.sh $(FUZZ)/guest_fuzz --flood=$(STRESS_CALLS)
+	@fuzz/on-kvm.sh --real-mode $(FUZZ)/guest_fuzz --flood=$(STRESS_CALLS)
 
 # ---- static analysis ----
 analyze:
