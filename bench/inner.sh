@@ -348,7 +348,14 @@ t0=$(mk_loop_us "$W/spin.cal" | awk '{ print $3 }')
 C=$(awk -v t="${t0:-0}" -v n="$c0" -v ms="$SPIN_MS" 'BEGIN { x = t > 0 ? int(n * ms * 1000 / t) : n; if (x < 1000000) x = 1000000; if (x > 4000000000) x = 4000000000; print x }')
 patch_count "$W/spin.bin" "$C"
 S=$W/spin.bin
-bench multi -n "$RS" -t 300 -- g1 ./mini-kvm "$S" -- g2 ./mini-kvm "$S" "$S" -- g4 ./mini-kvm "$S" "$S" "$S" "$S"
+bench multi -n "$RS" -t 300 -e "$W/multi.err" -- g1 ./mini-kvm --stats "$S" -- g2 ./mini-kvm --stats "$S" "$S" \
+	-- g4 ./mini-kvm --stats "$S" "$S" "$S" "$S"
+# Each guest's own run (first KVM_RUN to its end), from --stats: did they overlap?
+guest_run() { # LABEL: "median (min–max)" ms over all guests of all rounds
+	mk_loop_us "$W/multi.err" | awk -v l="$1" '$1 == l { v[++n] = $3 / 1000 }
+	END { for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+	      if (n) printf "%.1f (%.1f–%.1f)", n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2, v[1], v[n] }'
+}
 # The control: the same scaling with plain processes, no KVM.
 l0=200000000
 $L -n 1 -- c $B/cpuloop $l0 >"$W/loop.cal" 2>/dev/null
@@ -385,6 +392,12 @@ $(multi_row g4 4)
 $(multi_row c1 1 c loops "control: plain processes, no KVM")
 $(multi_row c2 2 c loops "control: plain processes, no KVM")
 $(multi_row c4 4 c loops "control: plain processes, no KVM")
+
+Each guest's own run, first KVM_RUN to its \`hlt\` (\`--stats\`), in ms: alone
+$(guest_run g1); two at once $(guest_run g2); four at once $(guest_run g4).
+When two guests really run side by side, each takes as long as one alone;
+the rest of T(k) is setting up and tearing down k VMs, which the command
+does one after the other.
 
 The control runs \`build/bench/cpuloop $LC K\` (K processes counting down,
 calibrated to about $SPIN_MS ms, no KVM) in the same place, $RS rounds
