@@ -31,7 +31,9 @@ $(SAN)/%.o: %.c
 $(SAN_LIB): $(SAN_LIB_OBJS)
 	$(AR) rcs $@ $^
 
-$(SAN)/mini-kvm: $(SAN)/tools/mini-kvm.o $(BUILD)/builtin_guests.o $(SAN_LIB)
+# The command: every tools/*.c but the probe, as the top Makefile links it.
+SAN_CMD_OBJS := $(patsubst %.c,$(SAN)/%.o,$(filter-out tools/kvm-probe.c,$(wildcard tools/*.c)))
+$(SAN)/mini-kvm: $(SAN_CMD_OBJS) $(BUILD)/builtin_guests.o $(SAN_LIB)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
 
 $(SAN)/kvm-probe: $(SAN)/tools/kvm-probe.o $(SAN_LIB)
