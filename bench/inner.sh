@@ -5,6 +5,9 @@
 # results as Markdown sections on stdout, "@goal" and "@meta" lines for
 # bench/run.sh, and progress on stderr. Every figure comes from this run.
 #
+#   bench/inner.sh [PART...]   the parts named (default: all of them):
+#                              startup hcall irqchip multi os1k
+#
 # Environment: BENCH_ROUNDS (rounds for the short runs, default 11),
 # BENCH_SLOW_ROUNDS (multi-vCPU and the 1K OS, default 5), BENCH_HC_MS and
 # BENCH_SPIN_MS (how long the hypercall loop and the spin work should take,
@@ -23,6 +26,9 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/mini-kvm-bench.XXXXXX") || exit 1
 trap 'rm -rf "$W"' EXIT
 cores=$(nproc)
 failures=0
+# Parts: startup (1, 2, 6a, 1b), hcall (3), irqchip (4), multi (5), os1k (6b).
+PARTS="$*"
+want() { [ -z "$PARTS" ] || [[ " $PARTS " == *" $1 "* ]]; }
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 goal() { echo "@goal $*"; } # NAME|TARGET|MEASURED|met/missed|NOTE
@@ -118,9 +124,11 @@ meta "kvm_probe $(build/kvm-probe 2>&1 | head -n 1)"
 meta "qemu $($QEMU --version 2>/dev/null | head -n 1)"
 meta "rounds $R short, $RS long"
 
-# ---------------------------------------------------------------- 1, 2: start-up, RSS, QEMU microvm
 qemu_ok=1
 command -v "$QEMU" >/dev/null 2>&1 || qemu_ok=0
+
+# ---------------------------------------------------------------- 1, 2: start-up, RSS, QEMU microvm
+if want startup; then
 QEMU_MICROVM=("$QEMU" -M microvm -accel kvm -m 16M -nodefaults -no-user-config -display none
 	-bios $B/guests/qemu-exit.bin -device isa-debug-exit,iobase=0xf4,iosize=4)
 startup_cmds=(-- empty $B/empty -- floor $B/floor -- floor-static $B/floor-static
@@ -250,7 +258,10 @@ if [ $qemu_ok = 1 ]; then
 EOF
 fi
 
+fi # startup
+
 # ---------------------------------------------------------------- 3: hypercall round trip
+if want hcall; then
 cp $B/guests/hcloop.bin "$W/hc.bin"
 n0=1000
 patch_count "$W/hc.bin" $n0
@@ -300,7 +311,10 @@ $(wall_cell hcall mini-kvm) ms ($(ratio_cell hcall mini-kvm floor wall)).
 EOF
 goal "hypercall round trip ≤ 1.10× bare PIO exit|≤ 1.10|$(printf '%.3f' "$r1")×|$(check "$r1" '<=' 1.10)|$N calls, run loop per call, per-round median"
 
+fi # hcall
+
 # ---------------------------------------------------------------- 4: irqchip
+if want irqchip; then
 bench irqchip -n "$R" -e "$W/irq.err" -- none $B/floor -o -p -- before $B/floor -o -p -i before \
 	-- after $B/floor -o -p -i after
 phase_stats "$W/irq.err" >"$W/irq.st"
@@ -338,7 +352,10 @@ $strace_note
 EOF
 goal "real mode pays nothing for the irqchip|0 KVM_CREATE_IRQCHIP|$irq_min|$( [ "$irq_min" = 0 ] && echo met || echo missed)|an irqchip would cost $(ratio_cell irqchip before none wall) / $(ratio_cell irqchip after none wall) of the floor (before/after the slot)"
 
+fi # irqchip
+
 # ---------------------------------------------------------------- 5: multi-vCPU
+if want multi; then
 cp $B/guests/spin.bin "$W/spin.bin"
 c0=20000000
 patch_count "$W/spin.bin" $c0
@@ -407,7 +424,10 @@ r=$(awk -v a="$(ratio multi g2 g1 1)" 'BEGIN { printf "%.2f", 2 / a }')
 rc2=$(awk -v a="$(ratio loops c2 c1 1)" 'BEGIN { printf "%.2f", 2 / a }')
 goal "2 guests on 2 cores ≥ 1.8× one|≥ 1.8|${r}×|$(check "$r" '>=' 1.8)|$cores CPUs; plain processes (no KVM) got ${rc2}× in the same place"
 
+fi # multi
+
 # ---------------------------------------------------------------- 6b: the 1K OS under both
+if want os1k; then
 if [ $qemu_ok = 1 ] && [ -f build/guests/os1k.elf ]; then
 	printf '0\n' >"$W/zero.in"
 	bench os1k -n "$RS" -t 120 -i "$W/zero.in" -o /dev/null -- mini-kvm ./mini-kvm build/guests/os1k.elf \
@@ -428,5 +448,7 @@ serial port on stdio. $RS rounds interleaved.
 | QEMU / mini-kvm | $(ratio_cell os1k qemu-pc mini-kvm wall) | $(ratio_cell os1k qemu-pc mini-kvm rss) |
 EOF
 fi
+
+fi # os1k
 
 echo "@failures $failures"
