@@ -14,21 +14,31 @@
 # signal); this test covers the rest. The table of both is in
 # docs/robustness.md. TAP; exits 0 pass, 1 fail, 4 skip.
 set -u
-root=$(cd "$(dirname "$0")/.." && pwd)
-mkvm=$root/mini-kvm
-probe=$root/build/kvm-probe
-[ -x "$probe" ] || probe=$root/kvm-probe # the sanitizer build's layout
+# The command: beside selftests/ (the tree, build/san/), or beside this
+# script (make install). The probe: the tree's, or build/san/'s.
+here=$(cd "$(dirname "$0")" && pwd)
+mkvm= probe=
+for c in "$here/../mini-kvm" "$here/mini-kvm"; do
+	[ -z "$mkvm" ] && [ -f "$c" ] && [ -x "$c" ] && mkvm=$c
+done
+for c in "$here/../build/kvm-probe" "$here/../kvm-probe"; do
+	[ -z "$probe" ] && [ -f "$c" ] && [ -x "$c" ] && probe=$c
+done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0 failed=0 passed=0
 
 echo "TAP version 13"
-if [ ! -x "$mkvm" ]; then
-	echo "1..0 # SKIP no $mkvm (run make)"
+if [ -z "$mkvm" ]; then
+	echo "1..0 # SKIP no mini-kvm beside $here (run make)"
 	exit 4
 fi
-"$probe" >/dev/null 2>&1
-probe_rc=$?
+if [ -n "$probe" ]; then
+	"$probe" >/dev/null 2>&1
+	probe_rc=$?
+else # installed: no probe, so ask the command to run its smallest guest
+	"$mkvm" minimal >/dev/null 2>&1 </dev/null && probe_rc=0 || probe_rc=4
+fi
 kvm=yes
 [ "$probe_rc" = 4 ] && kvm=no # 0: usable, 3: real mode only (enough here)
 
@@ -64,7 +74,7 @@ run() {
 # kvm_run NAME ...: as run, but only where there is a KVM.
 kvm_run() {
 	if [ $kvm = no ]; then
-		skip "$1" "no usable KVM (build/kvm-probe exit $probe_rc)"
+		skip "$1" "no usable KVM (kvm-probe exit $probe_rc)"
 	else
 		run "$@"
 	fi
