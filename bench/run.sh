@@ -161,7 +161,7 @@ if [ "${BENCH_QUICK:-}" != 1 ]; then
 	)
 	if [ $suite_rc != 0 ]; then
 		suite_md="$suite_md
-$(sed 's/^/    /' "$W/suite.launch")"
+$(grep -v 'waiting for other QEMU' "$W/suite.launch" | sed 's/^/    /')"
 	fi
 	# Where the suite's time goes: each test's start and end lines, stamped.
 	tests_md=$(awk '
@@ -176,11 +176,11 @@ $(sed 's/^/    /' "$W/suite.launch")"
 	$2 == "not" && $3 == "ok" && $5 == "selftests:" { name = $7; res = "not ok" }
 	name != "" {
 		if (!(name in idx)) { idx[name] = ++nt; names[nt] = name }
-		d[name, ++n[name]] = $1 - start; result[name] = res; end[r] = $1; name = ""
+		d[name, ++n[name]] = $1 - start; result[name] = result[name] (result[name] == "" ? "" : " / ") res; end[r] = $1; name = ""
 	}
 	END {
 		if (!nt) exit
-		print "| part of `make run_tests` | seconds, median (min–max) | result (last round) |"
+		print "| part of `make run_tests` | seconds, median (min–max) | result, round by round |"
 		print "|---|---|---|"
 		k = 0; for (i = 1; i <= r; i++) if (i in pre) p[++k] = pre[i]
 		sort(p, k); if (k) printf "| make, probe, helper VM boot: until the first test starts | %.1f (%.1f–%.1f) | |\n", med(p, k), p[1], p[k]
