@@ -223,7 +223,7 @@ where="natively, on this machine's KVM"
 	echo "- KVM probe (where the guests ran): $(metaval kvm_probe)"
 	echo "- QEMU: $(metaval qemu)"
 	echo "- Rounds: $(metaval rounds); test suite $SR"
-	echo "- Commit: $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- lib tools include bench 2>/dev/null || echo ' (with local changes)')"
+	echo "- Commit: $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- lib tools include bench ':!bench/results' 2>/dev/null || echo ' (with local changes)')"
 	[ $mode = nested ] && echo "
 Absolute times in the helper VM are those of an emulated machine (TCG runs
 the L1 kernel and, through emulated nested paging, the guests; a userspace
@@ -257,6 +257,7 @@ exit costs tens of µs): compare the ratios, which were measured side by side."
 	fi
 	echo
 	echo "\`make bench\` took $(($(date +%s) - t_start)) s."
-} >"$out"
+} >"$W/report.md"
+cp "$W/report.md" "$out"
 cat "$out"
 say "written to $out"
