@@ -28,7 +28,7 @@ SELFTEST_SCRIPTS := $(notdir $(wildcard selftests/*_test.sh selftests/nested_kvm
 
 TOOLS := mini-kvm $(BUILD)/kvm-probe
 
-.PHONY: all run_tests install bench clean check run
+.PHONY: all run_tests install bench clean check-format run
 all: $(TOOLS) $(SELFTEST_BINS) $(GUEST_IMAGES)
 
 $(BUILD)/%.o: %.c
@@ -84,6 +84,12 @@ install: all
 
 run: mini-kvm
 	@tools/run-default.sh
+
+# The library, its headers and the command follow .clang-format.
+check-format:
+	@for f in lib/*.c include/mini-kvm/*.h tools/*.c; do \
+		clang-format "$$f" | cmp -s "$$f" - || { echo "not formatted: $$f"; bad=1; }; \
+	done; exit $${bad:-0}
 
 clean:
 	rm -rf $(BUILD) mini-kvm $(SELFTEST_BINS)

@@ -54,8 +54,16 @@ void vcpu_set_real_mode(struct vcpu *vcpu, uint16_t segment, uint16_t sp)
 static struct kvm_segment flat_segment(uint16_t selector, uint8_t type)
 {
 	return (struct kvm_segment){
-		.base = 0, .limit = 0xffffffff, .selector = selector, .type = type,
-		.present = 1, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1,
+		.base = 0,
+		.limit = 0xffffffff,
+		.selector = selector,
+		.type = type,
+		.present = 1,
+		.dpl = 0,
+		.db = 1,
+		.s = 1,
+		.l = 0,
+		.g = 1,
 	};
 }
 
@@ -114,8 +122,8 @@ uint32_t pse_pde(uint32_t paddr, bool user, bool writable)
 }
 
 /* Map [vaddr, vaddr + size) to paddr in 4 MiB pages, rounding outwards. */
-void pse_map(uint32_t *page_dir, uint32_t vaddr, uint32_t paddr, uint32_t size,
-	     bool user, bool writable)
+void pse_map(uint32_t *page_dir, uint32_t vaddr, uint32_t paddr, uint32_t size, bool user,
+	     bool writable)
 {
 	uint32_t first = vaddr / PSE_PAGE_SIZE;
 	uint32_t count = (size + (vaddr % PSE_PAGE_SIZE) + PSE_PAGE_SIZE - 1) / PSE_PAGE_SIZE;
@@ -173,8 +181,11 @@ int vcpu_set_cpuid(struct vcpu *vcpu)
 	if (i == cpuid->nent)
 		cpuid->nent++;
 	*leaf = (struct kvm_cpuid_entry2){
-		.function = HC_CPUID_LEAF, .eax = HC_CPUID_LEAF, .ebx = HC_CPUID_SIG_EBX,
-		.ecx = HC_CPUID_SIG_ECX, .edx = HC_CPUID_SIG_EDX,
+		.function = HC_CPUID_LEAF,
+		.eax = HC_CPUID_LEAF,
+		.ebx = HC_CPUID_SIG_EBX,
+		.ecx = HC_CPUID_SIG_ECX,
+		.edx = HC_CPUID_SIG_EDX,
 	};
 	if (ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid) < 0)
 		ret = -errno;

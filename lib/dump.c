@@ -10,8 +10,8 @@
 
 static void dump_segment(FILE *out, const char *name, const struct kvm_segment *s)
 {
-	fprintf(out, "  %s=%04x base=%08llx limit=%08x type=%x dpl=%u %s%s%s\n", name,
-		s->selector, (unsigned long long)s->base, s->limit, s->type, s->dpl,
+	fprintf(out, "  %s=%04x base=%08llx limit=%08x type=%x dpl=%u %s%s%s\n", name, s->selector,
+		(unsigned long long)s->base, s->limit, s->type, s->dpl,
 		s->present ? "present" : "not-present", s->db ? " 32-bit" : " 16-bit",
 		s->g ? " 4K-granular" : "");
 }
@@ -41,16 +41,18 @@ void vcpu_dump(struct vcpu *vcpu, FILE *out)
 		fprintf(out, "  (registers unavailable)\n");
 		return;
 	}
-	fprintf(out, "  eax=%08llx ebx=%08llx ecx=%08llx edx=%08llx\n"
-		     "  esi=%08llx edi=%08llx ebp=%08llx esp=%08llx\n"
-		     "  eip=%08llx eflags=%08llx\n",
-		regs.rax, regs.rbx, regs.rcx, regs.rdx, regs.rsi, regs.rdi, regs.rbp,
-		regs.rsp, regs.rip, regs.rflags);
+	fprintf(out,
+		"  eax=%08llx ebx=%08llx ecx=%08llx edx=%08llx\n"
+		"  esi=%08llx edi=%08llx ebp=%08llx esp=%08llx\n"
+		"  eip=%08llx eflags=%08llx\n",
+		regs.rax, regs.rbx, regs.rcx, regs.rdx, regs.rsi, regs.rdi, regs.rbp, regs.rsp,
+		regs.rip, regs.rflags);
 	dump_segment(out, "cs", &sregs.cs);
 	dump_segment(out, "ds", &sregs.ds);
 	dump_segment(out, "ss", &sregs.ss);
-	fprintf(out, "  cr0=%08llx (%s%s) cr2=%08llx cr3=%08llx cr4=%08llx\n"
-		     "  gdt=%08llx/%x idt=%08llx/%x\n",
+	fprintf(out,
+		"  cr0=%08llx (%s%s) cr2=%08llx cr3=%08llx cr4=%08llx\n"
+		"  gdt=%08llx/%x idt=%08llx/%x\n",
 		sregs.cr0, sregs.cr0 & 1 ? "protected" : "real mode",
 		sregs.cr0 & 0x80000000u ? ", paging" : "", sregs.cr2, sregs.cr3, sregs.cr4,
 		sregs.gdt.base, sregs.gdt.limit, sregs.idt.base, sregs.idt.limit);
@@ -73,11 +75,13 @@ const char *vcpu_crash_hint(struct vcpu *vcpu)
 	case KVM_EXIT_SHUTDOWN:
 		return "triple fault: no IDT (or a bad one), a bad stack, or a broken GDT?";
 	case KVM_EXIT_INTERNAL_ERROR:
-		return vcpu->run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
-			       "KVM could not emulate an instruction: a jump into garbage or unmapped memory?" :
-			       "KVM hit an internal error while running the guest";
+		return vcpu->run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION
+			       ? "KVM could not emulate an instruction: a jump into garbage or "
+				 "unmapped memory?"
+			       : "KVM hit an internal error while running the guest";
 	case KVM_EXIT_FAIL_ENTRY:
-		return "the CPU refused the guest state: inconsistent segments or control registers?";
+		return "the CPU refused the guest state: inconsistent segments or control "
+		       "registers?";
 	case KVM_EXIT_IO:
 		return "the guest misused the hypercall port (see include/mini-kvm/abi.h)";
 	case KVM_EXIT_MMIO:

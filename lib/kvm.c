@@ -91,12 +91,14 @@ const char *kvm_open_diagnosis(int err)
 		       "or use the helper VM: ci/nested-kvm ./mini-kvm ...";
 	case ENXIO:
 	case ENODEV:
-		return "/dev/kvm exists but no KVM module serves it (module not loaded "
-		       "or it refused to bind); run inside the helper VM: ci/nested-kvm ./mini-kvm ...";
+		return "/dev/kvm exists but no KVM module serves it (module not loaded or "
+		       "it refused to bind); run inside the helper VM: "
+		       "ci/nested-kvm ./mini-kvm ...";
 	case EPROTO:
 		return "/dev/kvm speaks an unexpected KVM_GET_API_VERSION";
 	default:
-		return "/dev/kvm could not be opened; run inside the helper VM: ci/nested-kvm ./mini-kvm ...";
+		return "/dev/kvm could not be opened; run inside the helper VM: "
+		       "ci/nested-kvm ./mini-kvm ...";
 	}
 }
 
@@ -118,6 +120,8 @@ int kvm_check_cap(int kvm_fd, long cap)
 }
 
 #define EXIT_NAME(x) [KVM_EXIT_##x] = "KVM_EXIT_" #x
+/* A table reads better in columns. */
+/* clang-format off */
 static const char *const exit_names[] = {
 	EXIT_NAME(UNKNOWN),	    EXIT_NAME(EXCEPTION),	EXIT_NAME(IO),
 	EXIT_NAME(HYPERCALL),	    EXIT_NAME(DEBUG),		EXIT_NAME(HLT),
@@ -133,6 +137,7 @@ static const char *const exit_names[] = {
 	EXIT_NAME(X86_BUS_LOCK),    EXIT_NAME(XEN),		EXIT_NAME(RISCV_SBI),
 	EXIT_NAME(RISCV_CSR),	    EXIT_NAME(NOTIFY),
 };
+/* clang-format on */
 
 const char *kvm_exit_reason_name(uint32_t reason)
 {

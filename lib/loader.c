@@ -29,8 +29,8 @@ static uint64_t vm_mem_end(struct vm *vm)
 	return vm->nr_mem ? vm->mem[vm->nr_mem - 1].gpa + vm->mem[vm->nr_mem - 1].size : 0;
 }
 
-int vm_load_flat(struct vm *vm, uint64_t gpa, const void *image, size_t len,
-		 char *err, size_t errlen)
+int vm_load_flat(struct vm *vm, uint64_t gpa, const void *image, size_t len, char *err,
+		 size_t errlen)
 {
 	void *dst;
 
@@ -38,10 +38,11 @@ int vm_load_flat(struct vm *vm, uint64_t gpa, const void *image, size_t len,
 		return load_error(err, errlen, "image is empty");
 	dst = vm_gpa_to_hva(vm, gpa, len);
 	if (!dst)
-		return load_error(err, errlen,
-				  "image is %zu bytes, larger than the guest memory at 0x%llx (%llu bytes)",
-				  len, (unsigned long long)gpa,
-				  (unsigned long long)(vm_mem_end(vm) > gpa ? vm_mem_end(vm) - gpa : 0));
+		return load_error(
+			err, errlen,
+			"image is %zu bytes, larger than the guest memory at 0x%llx (%llu bytes)",
+			len, (unsigned long long)gpa,
+			(unsigned long long)(vm_mem_end(vm) > gpa ? vm_mem_end(vm) - gpa : 0));
 	memcpy(dst, image, len);
 	return 0;
 }
@@ -56,30 +57,34 @@ static int check_elf_header(const Elf32_Ehdr *eh, size_t len, char *err, size_t 
 	if (len < sizeof(*eh) || !image_is_elf(eh, len))
 		return load_error(err, errlen, "not an ELF file (bad magic or truncated header)");
 	if (eh->e_ident[EI_CLASS] != ELFCLASS32)
-		return load_error(err, errlen, "ELF class %u: only 32-bit (ELFCLASS32) images are supported",
+		return load_error(err, errlen,
+				  "ELF class %u: only 32-bit (ELFCLASS32) images are supported",
 				  eh->e_ident[EI_CLASS]);
 	if (eh->e_ident[EI_DATA] != ELFDATA2LSB || eh->e_machine != EM_386)
-		return load_error(err, errlen, "ELF machine %u: only little-endian i386 (EM_386) is supported",
+		return load_error(err, errlen,
+				  "ELF machine %u: only little-endian i386 (EM_386) is supported",
 				  eh->e_machine);
 	if (eh->e_type != ET_EXEC)
-		return load_error(err, errlen, "ELF type %u: only executables (ET_EXEC) can be loaded",
+		return load_error(err, errlen,
+				  "ELF type %u: only executables (ET_EXEC) can be loaded",
 				  eh->e_type);
 	if (eh->e_phentsize != sizeof(Elf32_Phdr) || !eh->e_phnum)
 		return load_error(err, errlen, "ELF has no usable program headers");
 	/* The overlap check is quadratic: 65535 headers would take seconds. */
 	if (eh->e_phnum > ELF_MAX_PHDRS)
-		return load_error(err, errlen, "ELF has %u program headers, more than the %u supported",
+		return load_error(err, errlen,
+				  "ELF has %u program headers, more than the %u supported",
 				  eh->e_phnum, ELF_MAX_PHDRS);
 	if (eh->e_phoff > len || (size_t)eh->e_phnum * sizeof(Elf32_Phdr) > len - eh->e_phoff)
 		return load_error(err, errlen, "ELF program headers lie outside the file");
 	return 0;
 }
 
-static int check_segment(struct vm *vm, const Elf32_Phdr *ph, size_t len,
-			 char *err, size_t errlen)
+static int check_segment(struct vm *vm, const Elf32_Phdr *ph, size_t len, char *err, size_t errlen)
 {
 	if (ph->p_offset > len || ph->p_filesz > len - ph->p_offset)
-		return load_error(err, errlen, "ELF segment at 0x%x: file data lies outside the file",
+		return load_error(err, errlen,
+				  "ELF segment at 0x%x: file data lies outside the file",
 				  ph->p_paddr);
 	if (ph->p_filesz > ph->p_memsz)
 		return load_error(err, errlen, "ELF segment at 0x%x: file size exceeds memory size",
@@ -104,8 +109,8 @@ static bool segments_overlap(const Elf32_Phdr *a, const Elf32_Phdr *b)
  * The headers are copied out first: nothing says the file keeps them
  * aligned, and an unaligned Elf32_Phdr cannot be read in place.
  */
-int vm_load_elf(struct vm *vm, const void *image, size_t len, uint32_t *entry,
-		char *err, size_t errlen)
+int vm_load_elf(struct vm *vm, const void *image, size_t len, uint32_t *entry, char *err,
+		size_t errlen)
 {
 	Elf32_Ehdr ehdr = { 0 }, *eh = &ehdr;
 	Elf32_Phdr *ph;
@@ -131,8 +136,8 @@ int vm_load_elf(struct vm *vm, const void *image, size_t len, uint32_t *entry,
 					   ph[j].p_paddr, ph[i].p_paddr);
 				goto out;
 			}
-		entry_loaded |= eh->e_entry >= ph[i].p_paddr &&
-				eh->e_entry - ph[i].p_paddr < ph[i].p_memsz;
+		entry_loaded |=
+			eh->e_entry >= ph[i].p_paddr && eh->e_entry - ph[i].p_paddr < ph[i].p_memsz;
 	}
 	if (!entry_loaded) {
 		load_error(err, errlen, "ELF entry point 0x%x lies outside every loaded segment",

@@ -24,12 +24,18 @@ static uint8_t *uart_reg(struct uart *uart, unsigned int reg)
 	bool dlab = uart->lcr & LCR_DLAB;
 
 	switch (reg) {
-	case RBR_THR: return dlab ? &uart->dll : NULL;
-	case IER: return dlab ? &uart->dlm : &uart->ier;
-	case LCR: return &uart->lcr;
-	case MCR: return &uart->mcr;
-	case SCR: return &uart->scr;
-	default: return NULL;
+	case RBR_THR:
+		return dlab ? &uart->dll : NULL;
+	case IER:
+		return dlab ? &uart->dlm : &uart->ier;
+	case LCR:
+		return &uart->lcr;
+	case MCR:
+		return &uart->mcr;
+	case SCR:
+		return &uart->scr;
+	default:
+		return NULL;
 	}
 }
 
@@ -58,10 +64,14 @@ static uint8_t uart_read(struct vcpu *vcpu, unsigned int reg)
 		byte = uart->pending;
 		uart->pending = CONSOLE_EMPTY;
 		return byte;
-	case IIR_FCR: return IIR_NO_INTERRUPT;
-	case LSR: return LSR_THRE_TEMT | (uart_input_ready(vcpu) ? LSR_DR : 0);
-	case MSR: return MSR_DCD_DSR_CTS;
-	default: return 0xff;
+	case IIR_FCR:
+		return IIR_NO_INTERRUPT;
+	case LSR:
+		return LSR_THRE_TEMT | (uart_input_ready(vcpu) ? LSR_DR : 0);
+	case MSR:
+		return MSR_DCD_DSR_CTS;
+	default:
+		return 0xff;
 	}
 }
 

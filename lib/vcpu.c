@@ -62,8 +62,7 @@ struct vcpu *__vcpu_add(struct vm *vm, int *err)
 	*err = -errno;
 	if (vcpu->fd < 0)
 		goto out_free;
-	vcpu->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 vcpu->fd, 0);
+	vcpu->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
 	*err = -errno;
 	if (vcpu->run == MAP_FAILED)
 		goto out_close;
@@ -147,22 +146,20 @@ void vcpu_kick(struct vcpu *vcpu)
 		pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
 }
 
-
 /* An access with no device behind it: reads all-ones, writes vanish. */
-static int empty_bus(struct vcpu *vcpu, const char *what, uint64_t addr,
-		     bool write, void *data, uint32_t len)
+static int empty_bus(struct vcpu *vcpu, const char *what, uint64_t addr, bool write, void *data,
+		     uint32_t len)
 {
 	vcpu->stats.empty_bus++;
 	if (vcpu->log)
-		fprintf(vcpu->log, "vcpu%d: %s %s 0x%llx (%u bytes): no device\n",
-			vcpu->id, what, write ? "write" : "read",
-			(unsigned long long)addr, len);
+		fprintf(vcpu->log, "vcpu%d: %s %s 0x%llx (%u bytes): no device\n", vcpu->id, what,
+			write ? "write" : "read", (unsigned long long)addr, len);
 	if (!write)
 		memset(data, 0xff, len);
 	if (!vcpu->empty_bus_fatal)
 		return VCPU_CONTINUE;
-	snprintf(vcpu->why, sizeof(vcpu->why), "%s %s at 0x%llx: no device there",
-		 what, write ? "write" : "read", (unsigned long long)addr);
+	snprintf(vcpu->why, sizeof(vcpu->why), "%s %s at 0x%llx: no device there", what,
+		 write ? "write" : "read", (unsigned long long)addr);
 	return VCPU_CRASHED;
 }
 
@@ -190,15 +187,13 @@ static void log_exit(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 
-	fprintf(vcpu->log, "vcpu%d: %s", vcpu->id,
-		kvm_exit_reason_name(run->exit_reason));
+	fprintf(vcpu->log, "vcpu%d: %s", vcpu->id, kvm_exit_reason_name(run->exit_reason));
 	if (run->exit_reason == KVM_EXIT_IO)
 		fprintf(vcpu->log, " %s port 0x%x size %u count %u",
-			run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in",
-			run->io.port, run->io.size, run->io.count);
+			run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in", run->io.port,
+			run->io.size, run->io.count);
 	else if (run->exit_reason == KVM_EXIT_MMIO)
-		fprintf(vcpu->log, " %s 0x%llx len %u",
-			run->mmio.is_write ? "write" : "read",
+		fprintf(vcpu->log, " %s 0x%llx len %u", run->mmio.is_write ? "write" : "read",
 			(unsigned long long)run->mmio.phys_addr, run->mmio.len);
 	fputc('\n', vcpu->log);
 }
@@ -221,8 +216,8 @@ static int handle_exit(struct vcpu *vcpu)
 	case KVM_EXIT_IO:
 		return handle_io(vcpu);
 	case KVM_EXIT_MMIO:
-		return empty_bus(vcpu, "memory", run->mmio.phys_addr,
-				 run->mmio.is_write, run->mmio.data, run->mmio.len);
+		return empty_bus(vcpu, "memory", run->mmio.phys_addr, run->mmio.is_write,
+				 run->mmio.data, run->mmio.len);
 	case KVM_EXIT_HLT:
 		return vcpu_end(vcpu, VCPU_HALTED, "hlt");
 	case KVM_EXIT_INTR:
@@ -238,8 +233,7 @@ static int handle_exit(struct vcpu *vcpu)
 			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
 		return vcpu_end(vcpu, VCPU_CRASHED, why);
 	default:
-		snprintf(why, sizeof(why), "unexpected %s",
-			 kvm_exit_reason_name(run->exit_reason));
+		snprintf(why, sizeof(why), "unexpected %s", kvm_exit_reason_name(run->exit_reason));
 		return vcpu_end(vcpu, VCPU_CRASHED, why);
 	}
 }
@@ -323,9 +317,9 @@ enum vcpu_result vcpu_run(struct vcpu *vcpu, unsigned int timeout_ms)
 const char *vcpu_result_name(enum vcpu_result result)
 {
 	static const char *const names[] = {
-		[VCPU_HALTED] = "halted",	  [VCPU_EXITED] = "exited",
-		[VCPU_TIMEOUT] = "timed out",	  [VCPU_STOPPED] = "stopped",
-		[VCPU_CRASHED] = "crashed",	  [VCPU_BAD_HYPERCALL] = "bad hypercall",
+		[VCPU_HALTED] = "halted",     [VCPU_EXITED] = "exited",
+		[VCPU_TIMEOUT] = "timed out", [VCPU_STOPPED] = "stopped",
+		[VCPU_CRASHED] = "crashed",   [VCPU_BAD_HYPERCALL] = "bad hypercall",
 	};
 
 	return result >= 0 && result <= VCPU_BAD_HYPERCALL ? names[result] : "?";

@@ -41,8 +41,7 @@ struct vm *__vm_create(int kvm_fd, int *err)
 		return NULL;
 	}
 	vm->run_size = ret;
-	vm->has_sync_regs = (kvm_check_cap(kvm_fd, KVM_CAP_SYNC_REGS) &
-			     KVM_SYNC_X86_REGS) != 0;
+	vm->has_sync_regs = (kvm_check_cap(kvm_fd, KVM_CAP_SYNC_REGS) & KVM_SYNC_X86_REGS) != 0;
 	return vm;
 }
 

@@ -54,8 +54,7 @@ void guest_emit(struct guest *g)
 		g->out_len = 0;
 		return;
 	}
-	n = snprintf(buf, sizeof(buf), "%s%s|%s ", g->color, g->name,
-		     g->color[0] ? "\033[0m" : "");
+	n = snprintf(buf, sizeof(buf), "%s%s|%s ", g->color, g->name, g->color[0] ? "\033[0m" : "");
 	memcpy(buf + n, g->out, g->out_len);
 	n += g->out_len;
 	if (buf[n - 1] != '\n')

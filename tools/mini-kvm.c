@@ -50,7 +50,7 @@ struct builtin {
  * Weak: the Makefile embeds whatever images it built, and an image that
  * is missing (the 1K OS not built yet) simply leaves its address NULL.
  */
-#define BUILTIN_SYMS(n) \
+#define BUILTIN_SYMS(n)                                                 \
 	extern const uint8_t guest_##n##_start[] __attribute__((weak)), \
 		guest_##n##_end[] __attribute__((weak))
 BUILTIN_SYMS(os1k);
@@ -63,7 +63,10 @@ BUILTIN_SYMS(matrix);
 BUILTIN_SYMS(hctest);
 
 /* A new guests/real/NAME.S needs its line here, with what it does. */
-#define BUILTIN(n, d) { #n, d, guest_##n##_start, guest_##n##_end }
+#define BUILTIN(n, d)                                     \
+	{                                                 \
+#n, d, guest_##n##_start, guest_##n##_end \
+	}
 static const struct builtin builtins[] = {
 	BUILTIN(os1k, "the 1K OS: protected-mode kernel, ring-3 shell and programs (ELF)"),
 	BUILTIN(minimal, "a single hlt: ends at once and prints nothing"),
@@ -77,13 +80,15 @@ static const struct builtin builtins[] = {
 #define NR_BUILTINS (sizeof(builtins) / sizeof(builtins[0]))
 
 static const char *const hypercall_names[HC_NR_FUNCTIONS + 1] = {
-	"HC_EXIT", "HC_PUTCHAR", "HC_GETCHAR", "HC_WRITE", "HC_REPORT", "HC_VERSION",
-	"unknown",
+	"HC_EXIT", "HC_PUTCHAR", "HC_GETCHAR", "HC_WRITE", "HC_REPORT", "HC_VERSION", "unknown",
 };
 _Static_assert(HC_NR_FUNCTIONS == 6, "name the new hypercalls above");
 
 static const char *const colors[MAX_GUESTS] = {
-	"\033[36m", "\033[33m", "\033[35m", "\033[32m",
+	"\033[36m",
+	"\033[33m",
+	"\033[35m",
+	"\033[32m",
 };
 
 static struct {
@@ -92,7 +97,6 @@ static struct {
 	unsigned int timeout_ms; /* 0: none */
 	bool verbose, stats, no_color, strict_bus;
 } opt;
-
 
 struct guest guests[MAX_GUESTS];
 int nr_guests;
@@ -188,9 +192,18 @@ static uint64_t parse_mem(const char *s)
 	if (!isdigit((unsigned char)*s) || errno)
 		usage_error("--mem=%s: not a size (bytes, with an optional K, M or G suffix)", s);
 	switch (toupper((unsigned char)*end)) {
-	case 'K': shift = 10; end++; break;
-	case 'M': shift = 20; end++; break;
-	case 'G': shift = 30; end++; break;
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'G':
+		shift = 30;
+		end++;
+		break;
 	}
 	if (shift && (!strcasecmp(end, "B") || !strcasecmp(end, "iB")))
 		end += strlen(end);
@@ -258,7 +271,8 @@ static int parse_options(int argc, char **argv)
 			print_help();
 			exit(0);
 		case 'V':
-			printf("mini-kvm %s (hypercall ABI %d)\n", MINI_KVM_VERSION, HC_ABI_VERSION);
+			printf("mini-kvm %s (hypercall ABI %d)\n", MINI_KVM_VERSION,
+			       HC_ABI_VERSION);
 			exit(0);
 		case 'l':
 			print_list();
@@ -328,7 +342,7 @@ static void read_image(struct guest *g)
 
 	if (fd < 0 && errno == ENOENT && !strchr(g->arg, '/'))
 		cannot_start(g, "no such file, and no built-in guest of that name "
-			     "(see mini-kvm --list)");
+				"(see mini-kvm --list)");
 	if (fd < 0)
 		cannot_start(g, "%s", strerror(errno));
 	if (fstat(fd, &st))
@@ -372,8 +386,8 @@ static void resolve_guest(struct guest *g)
 	}
 	if (image_is_elf(g->image, g->len) && opt.mode == MODE_REAL)
 		usage_error("%s: an ELF image runs in protected mode only", g->arg);
-	g->real = opt.mode == MODE_REAL ||
-		  (opt.mode == MODE_AUTO && !image_is_elf(g->image, g->len));
+	g->real =
+		opt.mode == MODE_REAL || (opt.mode == MODE_AUTO && !image_is_elf(g->image, g->len));
 	g->mem = opt.mem ? opt.mem : g->real ? REAL_MEM_DEFAULT : PROT_MEM_DEFAULT;
 }
 
@@ -407,8 +421,7 @@ static bool elf_overlaps(const struct guest *g, uint32_t gpa, uint32_t len)
 		Elf32_Phdr ph; /* copied: e_phoff need not be aligned */
 
 		memcpy(&ph, g->image + eh->e_phoff + i * sizeof(ph), sizeof(ph));
-		if (ph.p_type == PT_LOAD && ph.p_memsz &&
-		    gpa < (uint64_t)ph.p_paddr + ph.p_memsz &&
+		if (ph.p_type == PT_LOAD && ph.p_memsz && gpa < (uint64_t)ph.p_paddr + ph.p_memsz &&
 		    ph.p_paddr < (uint64_t)gpa + len)
 			return true;
 	}
@@ -419,7 +432,8 @@ static bool elf_overlaps(const struct guest *g, uint32_t gpa, uint32_t len)
 static uint32_t write_multiboot_info(struct guest *g, bool elf)
 {
 	uint32_t info[3] = {
-		MB_INFO_MEMORY, 640,
+		MB_INFO_MEMORY,
+		640,
 		g->mem > 0x100000 ? (uint32_t)((g->mem - 0x100000) / 1024) : 0,
 	};
 	void *dst = vm_gpa_to_hva(g->vm, MB_INFO_GPA, sizeof(info));
@@ -431,8 +445,7 @@ static uint32_t write_multiboot_info(struct guest *g, bool elf)
 }
 
 /* Why g cannot start, kept for main() to report in command-line order. */
-static int __attribute__((format(printf, 2, 3)))
-setup_error(struct guest *g, const char *fmt, ...)
+static int __attribute__((format(printf, 2, 3))) setup_error(struct guest *g, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -450,8 +463,8 @@ static int setup_protected(struct guest *g)
 	char err[200];
 	int ret;
 
-	if (elf ? vm_load_elf(g->vm, g->image, g->len, &entry, err, sizeof(err)) :
-		  vm_load_flat(g->vm, PROT_FLAT_LOAD, g->image, g->len, err, sizeof(err)))
+	if (elf ? vm_load_elf(g->vm, g->image, g->len, &entry, err, sizeof(err))
+		: vm_load_flat(g->vm, PROT_FLAT_LOAD, g->image, g->len, err, sizeof(err)))
 		return setup_error(g, "%s", err);
 	g->vcpu = __vcpu_add(g->vm, &ret);
 	if (!g->vcpu)
@@ -482,7 +495,7 @@ static int setup_guest(struct guest *g)
 	ret = __vm_add_memory(g->vm, 0, g->mem);
 	if (ret)
 		return setup_error(g, "cannot give the guest %llu bytes of memory: %s",
-			     (unsigned long long)g->mem, strerror(-ret));
+				   (unsigned long long)g->mem, strerror(-ret));
 	if (g->real) {
 		if (vm_load_flat(g->vm, 0, g->image, g->len, err, sizeof(err)))
 			return setup_error(g, "%s", err);
@@ -518,7 +531,8 @@ static void hint_kvm_pvm(const struct guest *g)
 	char desc[160];
 
 	if (!g->real && strstr(kvm_host_description(desc, sizeof(desc)), "kvm_pvm"))
-		fprintf(stderr, "  note: this KVM (%s) emulates 32-bit code and cannot run every\n"
+		fprintf(stderr,
+			"  note: this KVM (%s) emulates 32-bit code and cannot run every\n"
 			"  protected-mode guest; try the helper VM: ci/nested-kvm ./mini-kvm ...\n",
 			desc);
 }
@@ -624,7 +638,8 @@ static void print_stats(const struct guest *g)
 				(unsigned long long)s->hypercalls[i]);
 	fprintf(stderr, "\n  empty-bus accesses: %llu\n", (unsigned long long)s->empty_bus);
 	if (s->first_run_ns)
-		fprintf(stderr, "  first guest instruction at %.3f ms, end at %.3f ms"
+		fprintf(stderr,
+			"  first guest instruction at %.3f ms, end at %.3f ms"
 			" (since mini-kvm started)\n",
 			(s->first_run_ns - start_ns) / 1e6,
 			((s->end_ns ? s->end_ns : now_ns()) - start_ns) / 1e6);
@@ -716,8 +731,8 @@ static void start_guests(void)
 
 		if (ret) {
 			/* The threads made so far wait at the barrier: just go. */
-			fprintf(stderr, "mini-kvm: %s: cannot start a thread: %s\n",
-				guests[i].arg, strerror(ret));
+			fprintf(stderr, "mini-kvm: %s: cannot start a thread: %s\n", guests[i].arg,
+				strerror(ret));
 			exit(MINI_KVM_EXIT_CANNOT_START);
 		}
 		guests[i].started = true;
@@ -752,8 +767,7 @@ int main(int argc, char **argv)
 	setup_signals(&set);
 	atexit(at_exit);
 	console_setup(nr_guests > 1);
-	use_color = nr_guests > 1 && !opt.no_color && !getenv("NO_COLOR") &&
-		    isatty(STDOUT_FILENO);
+	use_color = nr_guests > 1 && !opt.no_color && !getenv("NO_COLOR") && isatty(STDOUT_FILENO);
 	for (int i = 0; i < nr_guests; i++) {
 		struct guest *g = &guests[i];
 

@@ -70,8 +70,7 @@
 
 #if !defined(__ASSEMBLER__) && defined(__i386__)
 /* Guest side, for guests written in C (built -m32 or -m16). */
-static inline unsigned int hc_call(unsigned char fn, unsigned int ebx,
-				   unsigned int ecx)
+static inline unsigned int hc_call(unsigned char fn, unsigned int ebx, unsigned int ecx)
 {
 	unsigned int eax = fn;
 

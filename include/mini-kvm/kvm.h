@@ -134,11 +134,11 @@ void vm_create_irqchip(struct vm *vm);
 void vm_irq_line(struct vm *vm, uint32_t irq, int level);
 
 /* lib/loader.c: guest images. Errors are one line in err. */
-int vm_load_flat(struct vm *vm, uint64_t gpa, const void *image, size_t len,
-		 char *err, size_t errlen);
+int vm_load_flat(struct vm *vm, uint64_t gpa, const void *image, size_t len, char *err,
+		 size_t errlen);
 bool image_is_elf(const void *image, size_t len);
-int vm_load_elf(struct vm *vm, const void *image, size_t len,
-		uint32_t *entry, char *err, size_t errlen);
+int vm_load_elf(struct vm *vm, const void *image, size_t len, uint32_t *entry, char *err,
+		size_t errlen);
 
 /* lib/vcpu.c: vCPUs, registers and the run loop. */
 struct vcpu *__vcpu_add(struct vm *vm, int *err);
@@ -159,8 +159,8 @@ uint64_t gdt_entry(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)
 void vm_write_flat_gdt(struct vm *vm, uint64_t gpa);
 void vcpu_load_gdt(struct vcpu *vcpu, uint64_t gpa, uint16_t limit);
 uint32_t pse_pde(uint32_t paddr, bool user, bool writable);
-void pse_map(uint32_t *page_dir, uint32_t vaddr, uint32_t paddr, uint32_t size,
-	     bool user, bool writable);
+void pse_map(uint32_t *page_dir, uint32_t vaddr, uint32_t paddr, uint32_t size, bool user,
+	     bool writable);
 void vcpu_enable_pse_paging(struct vcpu *vcpu, uint32_t page_dir_gpa);
 int vcpu_set_cpuid(struct vcpu *vcpu);
 
