@@ -48,51 +48,33 @@ FIXTURE_TEARDOWN(vm)
 	vm_destroy(self->vm);
 }
 
-struct runner {
-	struct vcpu *vcpu;
-	struct test_console tc;
-	enum vcpu_result result;
-	pthread_t thread;
-};
-
-static void *run_vcpu(void *arg)
-{
-	struct runner *r = arg;
-
-	r->result = vcpu_run(r->vcpu, TEST_RUN_TIMEOUT_MS);
-	return NULL;
-}
-
 TEST_F(vm, each_vcpu_its_own_result)
 {
-	struct runner runners[VM_MAX_VCPUS];
+	struct test_guest guests[VM_MAX_VCPUS];
 	char err[160], expected[16];
 
 	for (int k = 1; k <= variant->nr_vcpus; k++) {
-		struct runner *r = &runners[k - 1];
+		struct test_guest *g = &guests[k - 1];
 		uint16_t segment = k << 12;
 
 		ASSERT_EQ(0, vm_load_flat(self->vm, (uint64_t)segment << 4, sum_guest_start,
 					  sum_guest_end - sum_guest_start, err, sizeof(err)));
-		r->vcpu = vcpu_add(self->vm);
-		vcpu_set_real_mode(r->vcpu, segment, 0);
-		test_console_attach(r->vcpu, &r->tc, NULL);
+		g->vcpu = vcpu_add(self->vm);
+		vcpu_set_real_mode(g->vcpu, segment, 0);
+		test_console_attach(g->vcpu, &g->tc, NULL);
 	}
-	for (int i = 0; i < variant->nr_vcpus; i++)
-		ASSERT_EQ(0, pthread_create(&runners[i].thread, NULL, run_vcpu, &runners[i]));
-	for (int i = 0; i < variant->nr_vcpus; i++)
-		pthread_join(runners[i].thread, NULL);
+	test_run_guests(guests, variant->nr_vcpus);
 
 	for (int k = 1; k <= variant->nr_vcpus; k++) {
-		struct runner *r = &runners[k - 1];
+		struct test_guest *g = &guests[k - 1];
 		uint32_t n = 1000 * k;
 
-		EXPECT_EQ(VCPU_HALTED, r->result) TH_LOG("vCPU %d: %s", k, r->vcpu->why);
+		EXPECT_EQ(VCPU_HALTED, g->result) TH_LOG("vCPU %d: %s", k, g->vcpu->why);
 		snprintf(expected, sizeof(expected), "vCPU %d\n", k);
-		EXPECT_STREQ(expected, r->tc.out);
-		ASSERT_EQ(1, r->vcpu->nr_reports);
-		EXPECT_EQ(TAG_SUM, r->vcpu->reports[0][0]);
-		EXPECT_EQ(n * (n + 1) / 2, r->vcpu->reports[0][1]);
+		EXPECT_STREQ(expected, g->tc.out);
+		ASSERT_EQ(1, g->vcpu->nr_reports);
+		EXPECT_EQ(TAG_SUM, g->vcpu->reports[0][0]);
+		EXPECT_EQ(n * (n + 1) / 2, g->vcpu->reports[0][1]);
 	}
 }
 

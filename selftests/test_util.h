@@ -92,6 +92,32 @@ static inline struct vcpu *test_real_mode_guest(uint64_t mem_size, uint16_t segm
 	return vcpu;
 }
 
+/* A guest on a thread of its own, so that several run at once. */
+struct test_guest {
+	struct vcpu *vcpu;
+	struct test_console tc;
+	enum vcpu_result result;
+	pthread_t thread;
+};
+
+static void *test_guest_thread(void *arg)
+{
+	struct test_guest *g = arg;
+
+	g->result = vcpu_run(g->vcpu, TEST_RUN_TIMEOUT_MS);
+	return NULL;
+}
+
+/* Start every guest, then wait for all of them. */
+static inline void test_run_guests(struct test_guest *guests, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (pthread_create(&guests[i].thread, NULL, test_guest_thread, &guests[i]))
+			kvm_die("pthread_create failed");
+	for (int i = 0; i < n; i++)
+		pthread_join(guests[i].thread, NULL);
+}
+
 /* kselftest's convention: no usable KVM is a skip (exit 4), not a failure. */
 static inline void test_require_kvm(void)
 {

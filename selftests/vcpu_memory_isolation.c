@@ -50,21 +50,6 @@ GUEST_CODE(hostile_guest, ".code16",
 	"	hlt\n"
 	"hostile_msg: .ascii \"hostile guest done\\n\"\n hostile_msg_end:\n");
 
-struct guest {
-	struct vcpu *vcpu;
-	struct test_console tc;
-	enum vcpu_result result;
-	pthread_t thread;
-};
-
-static void *run_guest(void *arg)
-{
-	struct guest *g = arg;
-
-	g->result = vcpu_run(g->vcpu, TEST_RUN_TIMEOUT_MS);
-	return NULL;
-}
-
 static bool all_bytes_are(const uint8_t *p, size_t len, uint8_t value)
 {
 	for (size_t i = 0; i < len; i++)
@@ -89,7 +74,7 @@ static struct vcpu *guest_at(struct vm *vm, uint16_t segment, bool hostile)
 
 TEST(one_vm_per_guest_isolates)
 {
-	struct guest guests[NR_GUESTS];
+	struct test_guest guests[NR_GUESTS];
 	const int hostile = NR_GUESTS - 1;
 
 	for (int i = 0; i < NR_GUESTS; i++) {
@@ -100,10 +85,7 @@ TEST(one_vm_per_guest_isolates)
 		guests[i].vcpu = guest_at(vm, 0, i == hostile);
 		test_console_attach(guests[i].vcpu, &guests[i].tc, NULL);
 	}
-	for (int i = 0; i < NR_GUESTS; i++)
-		ASSERT_EQ(0, pthread_create(&guests[i].thread, NULL, run_guest, &guests[i]));
-	for (int i = 0; i < NR_GUESTS; i++)
-		pthread_join(guests[i].thread, NULL);
+	test_run_guests(guests, NR_GUESTS);
 
 	for (int i = 0; i < NR_GUESTS; i++) {
 		struct vm *vm = guests[i].vcpu->vm;
