@@ -5,7 +5,8 @@
  * KVM_EXIT_HLT. With one, a protected-mode guest programs the PIC and the
  * PIT, sleeps in hlt, and is woken through its own IDT for a counted
  * number of timer ticks, never leaving the kernel for hlt, and ends by
- * HC_EXIT.
+ * HC_EXIT. An IRQ line raised by the host (vm_irq_line) reaches the guest
+ * the same way.
  */
 #include <sys/ioctl.h>
 
@@ -16,51 +17,105 @@
 #define IDT_ADDR 0x2000
 #define TICKS_WANTED 5
 #define TAG_TICKS 1
-#define ABS(label) XSTR(LOAD_ADDR) " + " #label " - tick_guest_start"
+#define TAG_IRQS 2
+#define ABS(guest, label) XSTR(LOAD_ADDR) " + " #label " - " #guest "_start"
+
+/* IDT entry vec: a 32-bit interrupt gate to the handler at address addr. */
+#define SET_GATE(vec, addr)                                            \
+	"	mov $(" addr "), %eax\n"                               \
+	"	mov %ax, " XSTR(IDT_ADDR) " + " #vec " * 8\n"          \
+	"	movw $0x08, " XSTR(IDT_ADDR) " + " #vec " * 8 + 2\n"   \
+	"	movw $0x8e00, " XSTR(IDT_ADDR) " + " #vec " * 8 + 4\n" \
+	"	shr $16, %eax\n"                                       \
+	"	mov %ax, " XSTR(IDT_ADDR) " + " #vec " * 8 + 6\n"
+
+/* The PIC pair: ICW1-4, IRQ0-7 at vector 0x20, IRQs in mask masked. */
+#define PIC_INIT(mask)                                         \
+	"	mov $0x11, %al\n out %al, $0x20\n out %al, $0xa0\n" \
+	"	mov $0x20, %al\n out %al, $0x21\n"                  \
+	"	mov $0x28, %al\n out %al, $0xa1\n"                  \
+	"	mov $0x04, %al\n out %al, $0x21\n"                  \
+	"	mov $0x02, %al\n out %al, $0xa1\n"                  \
+	"	mov $0x01, %al\n out %al, $0x21\n out %al, $0xa1\n" \
+	"	mov $" #mask ", %al\n out %al, $0x21\n"             \
+	"	mov $0xff, %al\n out %al, $0xa1\n"
+
+/* Count interrupts in the word at counter, acknowledge them, return. */
+#define COUNTING_HANDLER(counter)                         \
+	"	push %eax\n"                              \
+	"	incl " counter "\n"                       \
+	"	mov $0x20, %al\n out %al, $0x20\n" /* EOI */ \
+	"	pop %eax\n"                               \
+	"	iret\n"
 
 GUEST_CODE(hlt_guest, ".code16", "hlt\n");
 
 GUEST_CODE(tick_guest, ".code32",
 	"	mov $0x8000, %esp\n"
-	/* IDT entry 0x20: a 32-bit interrupt gate to tick_handler */
-	"	mov $(" ABS(tick_handler) "), %eax\n"
-	"	mov %ax, " XSTR(IDT_ADDR) " + 0x20 * 8\n"
-	"	movw $0x08, " XSTR(IDT_ADDR) " + 0x20 * 8 + 2\n"
-	"	movw $0x8e00, " XSTR(IDT_ADDR) " + 0x20 * 8 + 4\n"
-	"	shr $16, %eax\n"
-	"	mov %ax, " XSTR(IDT_ADDR) " + 0x20 * 8 + 6\n"
-	"	lidt " ABS(idt_descriptor) "\n"
-	/* the PIC pair: ICW1-4, IRQ0-7 at vector 0x20, only IRQ0 unmasked */
-	"	mov $0x11, %al\n out %al, $0x20\n out %al, $0xa0\n"
-	"	mov $0x20, %al\n out %al, $0x21\n"
-	"	mov $0x28, %al\n out %al, $0xa1\n"
-	"	mov $0x04, %al\n out %al, $0x21\n"
-	"	mov $0x02, %al\n out %al, $0xa1\n"
-	"	mov $0x01, %al\n out %al, $0x21\n out %al, $0xa1\n"
-	"	mov $0xfe, %al\n out %al, $0x21\n"
-	"	mov $0xff, %al\n out %al, $0xa1\n"
+	SET_GATE(0x20, ABS(tick_guest, tick_handler))
+	"	lidt " ABS(tick_guest, tick_idt) "\n"
+	PIC_INIT(0xfe)
 	/* PIT channel 0, mode 2, divisor 11932: about 100 Hz */
 	"	mov $0x34, %al\n out %al, $0x43\n"
 	"	mov $(11932 & 0xff), %al\n out %al, $0x40\n"
 	"	mov $(11932 >> 8), %al\n out %al, $0x40\n"
 	"	sti\n"
 	"1:	hlt\n"
-	"	cmpl $" XSTR(TICKS_WANTED) ", " ABS(ticks) "\n"
+	"	cmpl $" XSTR(TICKS_WANTED) ", " ABS(tick_guest, ticks) "\n"
 	"	jb 1b\n"
 	"	cli\n"
 	"	mov $" XSTR(TAG_TICKS) ", %ebx\n"
-	"	mov " ABS(ticks) ", %ecx\n"
+	"	mov " ABS(tick_guest, ticks) ", %ecx\n"
 	HC(HC_REPORT)
 	"	xor %ebx, %ebx\n"
 	HC(HC_EXIT)
 	"tick_handler:\n"
-	"	push %eax\n"
-	"	incl " ABS(ticks) "\n"
-	"	mov $0x20, %al\n out %al, $0x20\n" /* EOI */
-	"	pop %eax\n"
-	"	iret\n"
-	"idt_descriptor: .word 256 * 8 - 1\n .long " XSTR(IDT_ADDR) "\n"
+	COUNTING_HANDLER(ABS(tick_guest, ticks))
+	"tick_idt: .word 256 * 8 - 1\n .long " XSTR(IDT_ADDR) "\n"
 	"ticks: .long 0\n");
+
+/*
+ * IRQ1 unmasked, interrupts off; HC_VERSION tells the host it may raise
+ * the line; then sti and hlt until the interrupt has been taken.
+ */
+GUEST_CODE(irq1_guest, ".code32",
+	"	mov $0x8000, %esp\n"
+	SET_GATE(0x21, ABS(irq1_guest, irq1_handler))
+	"	lidt " ABS(irq1_guest, irq1_idt) "\n"
+	PIC_INIT(0xfd)
+	HC(HC_VERSION)
+	"	sti\n"
+	"1:	hlt\n"
+	"	cmpl $0, " ABS(irq1_guest, irqs) "\n"
+	"	je 1b\n"
+	"	cli\n"
+	"	mov $" XSTR(TAG_IRQS) ", %ebx\n"
+	"	mov " ABS(irq1_guest, irqs) ", %ecx\n"
+	HC(HC_REPORT)
+	"	xor %ebx, %ebx\n"
+	HC(HC_EXIT)
+	"irq1_handler:\n"
+	COUNTING_HANDLER(ABS(irq1_guest, irqs))
+	"irq1_idt: .word 256 * 8 - 1\n .long " XSTR(IDT_ADDR) "\n"
+	"irqs: .long 0\n");
+
+/* A VM with the irqchip and PIT, running code protected-mode at LOAD_ADDR. */
+static struct vcpu *irqchip_guest(const uint8_t *start, const uint8_t *end)
+{
+	struct vm *vm = vm_create();
+	struct vcpu *vcpu;
+	char err[160];
+
+	vm_add_memory(vm, 0, 1 << 20);
+	vm_create_irqchip(vm);
+	if (vm_load_flat(vm, LOAD_ADDR, start, end - start, err, sizeof(err)))
+		kvm_die("%s", err);
+	vm_write_flat_gdt(vm, GDT_ADDR);
+	vcpu = vcpu_add(vm);
+	vcpu_set_protected_mode(vcpu, LOAD_ADDR, 0);
+	vcpu_load_gdt(vcpu, GDT_ADDR, 3 * 8 - 1);
+	return vcpu;
+}
 
 static bool kernel_has_irqchip(struct vm *vm)
 {
@@ -83,28 +138,36 @@ TEST(without_irqchip_hlt_exits_to_host)
 
 TEST(with_irqchip_pit_wakes_hlt)
 {
-	struct vm *vm = vm_create();
-	struct vcpu *vcpu;
-	char err[160];
+	struct vcpu *vcpu = irqchip_guest(tick_guest_start, tick_guest_end);
 
-	vm_add_memory(vm, 0, 1 << 20);
-	vm_create_irqchip(vm);
-	EXPECT_TRUE(vm->has_irqchip);
-	EXPECT_TRUE(kernel_has_irqchip(vm));
-	ASSERT_EQ(0, vm_load_flat(vm, LOAD_ADDR, tick_guest_start,
-				  tick_guest_end - tick_guest_start, err, sizeof(err)));
-	vm_write_flat_gdt(vm, GDT_ADDR);
-	vcpu = vcpu_add(vm);
-	vcpu_set_protected_mode(vcpu, LOAD_ADDR, 0);
-	vcpu_load_gdt(vcpu, GDT_ADDR, 3 * 8 - 1);
-
+	EXPECT_TRUE(vcpu->vm->has_irqchip);
+	EXPECT_TRUE(kernel_has_irqchip(vcpu->vm));
 	ASSERT_EQ(VCPU_EXITED, vcpu_run(vcpu, TEST_RUN_TIMEOUT_MS)) TH_LOG("%s", vcpu->why);
 	EXPECT_EQ(0, vcpu->exit_status);
 	ASSERT_EQ(1, vcpu->nr_reports);
 	EXPECT_EQ(TAG_TICKS, vcpu->reports[0][0]);
 	EXPECT_EQ(TICKS_WANTED, vcpu->reports[0][1]);
 	EXPECT_EQ(0, vcpu->stats.exits[KVM_EXIT_HLT]) TH_LOG("hlt left the kernel");
-	vm_destroy(vm);
+	vm_destroy(vcpu->vm);
+}
+
+/* vm_irq_line(): an edge on IRQ1 from the host reaches the guest's handler. */
+TEST(injected_irq_line_reaches_guest)
+{
+	struct vcpu *vcpu = irqchip_guest(irq1_guest_start, irq1_guest_end);
+
+	ASSERT_EQ(0, __vcpu_run_once(vcpu));
+	ASSERT_EQ(KVM_EXIT_IO, vcpu->run->exit_reason);
+	ASSERT_EQ(VCPU_CONTINUE, hypercall_dispatch(vcpu)) TH_LOG("%s", vcpu->why);
+	ASSERT_EQ(1, vcpu->stats.hypercalls[HC_VERSION]) TH_LOG("not at the guest's sync point");
+	vm_irq_line(vcpu->vm, 1, 1);
+	vm_irq_line(vcpu->vm, 1, 0);
+
+	ASSERT_EQ(VCPU_EXITED, vcpu_run(vcpu, TEST_RUN_TIMEOUT_MS)) TH_LOG("%s", vcpu->why);
+	ASSERT_EQ(1, vcpu->nr_reports);
+	EXPECT_EQ(TAG_IRQS, vcpu->reports[0][0]);
+	EXPECT_EQ(1, vcpu->reports[0][1]) TH_LOG("one edge, one interrupt");
+	vm_destroy(vcpu->vm);
 }
 
 TEST(irqchip_after_vcpu_is_refused)

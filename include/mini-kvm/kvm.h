@@ -174,10 +174,4 @@ void uart_io(struct vcpu *vcpu, uint16_t port, bool out, uint8_t *data);
 void vcpu_dump(struct vcpu *vcpu, FILE *out);
 const char *vcpu_crash_hint(struct vcpu *vcpu);
 
-/* A console on file descriptors (the default: stdin and stdout). */
-struct fd_console {
-	int in_fd, out_fd;
-};
-void console_fd_init(struct console *console, struct fd_console *fds);
-
 #endif /* MINI_KVM_KVM_H */
