@@ -23,7 +23,7 @@
 #define REAL_MEM (256 << 10)
 #define PROT_MEM (1 << 20)
 #define PROT_LOAD 0x10000
-#define FLOOD_CALLS 100000
+#define FLOOD_CALLS 10000
 
 /* After a call: report EAX under a tag. */
 #define REPORT_EAX(tag) "mov %eax, %ecx\n mov $" #tag ", %ebx\n" HC(HC_REPORT)
@@ -129,7 +129,7 @@ GUEST_CODE(hypercall_bad_args, ".code16",
 	WRITE(0x3fffd, 3) REPORT_EAX(8) /* "end", the last 3 bytes of memory */
 	EXIT(0xffffffff));
 
-/* 100,000 PUTCHARs, byte n = n & 0xff; the count is data the host may patch. */
+/* 10,000 PUTCHARs, byte n = n & 0xff; the count is data the host may patch. */
 GUEST_CODE(hypercall_flood, ".code16",
 	"	xor %esi, %esi\n"
 	"1:	mov %esi, %ebx\n" HC(HC_PUTCHAR)

@@ -91,10 +91,22 @@ skip)
 	;;
 esac
 
-# nested: the KVM tests inside one boot of the helper VM. A boot that
-# fails or wedges (status 241, DESIGN.md) is tried once more for the tests
-# it did not report.
+# nested: the KVM tests inside one boot of the helper VM, while the
+# HOST_TESTS run out here on the other core; their TAP is held back and
+# printed after the VM's, numbered after it. A boot that fails or wedges
+# (status 241, DESIGN.md) is tried once more for the tests it did not
+# report.
 echo "# mini-kvm: tests run in the nested-KVM helper VM (ci/nested-kvm)${NESTED:+, NESTED=$NESTED}"
+# Fill the helper's cache first, so the VMs started below do not all wait for it.
+ci/nested-kvm --prepare </dev/null 2>&1 | sed 's/^/# /'
+host_tap=$(mktemp)
+trap 'rm -f "$host_tap"' EXIT
+(
+	run_all ${#in_vm[@]} "${on_host[@]}"
+	exit $failed
+) >"$host_tap" 2>&1 &
+host_pid=$!
+[ ${#on_host[@]} = 0 ] || echo "# mini-kvm: meanwhile on the host: ${on_host[*]}"
 printed=0 status=241
 for attempt in 1 2; do
 	[ "$status" = 241 ] && [ $printed -lt ${#in_vm[@]} ] || break
@@ -115,5 +127,6 @@ done
 for ((i = printed; i < ${#in_vm[@]}; i++)); do
 	echo "not ok $((i + 1)) selftests: mini-kvm: ${in_vm[$i]} # helper VM ended early (status $status, see ci/README.md)"
 done
-run_all ${#in_vm[@]} "${on_host[@]}"
+wait $host_pid || failed=1
+cat "$host_tap"
 exit $failed
