@@ -11,12 +11,13 @@
 # kvm_pvm cannot emulate); otherwise, or with NESTED=1, inside the nested-KVM
 # helper VM (ci/nested-kvm). NESTED=0 never uses the helper: without a
 # usable KVM every test then skips. Tests that drive the helper VM or QEMU
-# themselves (HOST_TESTS) always run out here, on the host.
+# themselves, or need no KVM (HOST_TESTS), always run out here, on the
+# host: beside the helper VM when it is used.
 # Exits non-zero when any test fails or times out.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
-HOST_TESTS="nested_kvm_helper.sh os1k_qemu_diff.sh"
+HOST_TESTS="nested_kvm_helper.sh os1k_qemu_diff.sh usage_test.sh"
 # Where the test programs are: MINI_KVM_SELFTESTS=build/san/selftests runs
 # the sanitizer build's (make check-sanitize).
 testdir=${MINI_KVM_SELFTESTS:-selftests}
