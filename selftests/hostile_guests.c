@@ -398,7 +398,7 @@ FIXTURE_VARIANT_ADD(hostile, broken_gdt) {
 
 FIXTURE_VARIANT_ADD(hostile, gdt_outside_memory) {
 	CODE(gdt_outside_memory), .segment = 0x1000, .result = VCPU_CRASHED,
-	.may_time_out = true, .timeout_ms = 2000, .out = "!",
+	.may_time_out = true, .timeout_ms = 500, .out = "!",
 };
 
 FIXTURE_SETUP(hostile)
