@@ -5,7 +5,9 @@
  * its first bytes, to vm_load_flat(), on a fake VM whose two memory slots
  * are plain heap memory (no /dev/kvm, no ioctl), as in lib_unit.c. ASan
  * sees any byte the loader touches outside the slots or the image; the
- * checks below abort when a loader says yes to something it must refuse.
+ * checks below abort when a loader says yes to something it must refuse,
+ * or when elf_check() and flat_check(), which check without a VM, do not
+ * agree with it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,8 @@
 
 #define SLOT_SIZE 0x10000
 static const uint64_t slot_gpa[2] = { 0, 0x100000 };
+/* Without a VM: [0, SLOT_SIZE) lies inside the fake VM's memory, [0, MEM_END) around it. */
+#define MEM_END (0x100000 + SLOT_SIZE)
 
 static struct vm *fake_vm(void)
 {
@@ -53,9 +57,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* Loaded: then it was an ELF, and its entry is in guest memory. */
 		check(image_is_elf(image, size));
 		check(vm_gpa_to_hva(vm, entry, 1) != NULL);
+		check(elf_check(image, size, MEM_END, err, sizeof(err)) == 0);
 	} else {
 		check(err[0] != '\0' && strlen(err) < sizeof(err));
 		check(entry == 0xdeadbeef);
+		check(elf_check(image, size, SLOT_SIZE, err, sizeof(err)) != 0);
 	}
 
 	if (size >= 4)
@@ -66,8 +72,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t *dst = vm_gpa_to_hva(vm, gpa, size);
 
 		check(size && dst && !memcmp(dst, image, size));
+		check(flat_check(gpa, size, MEM_END, err, sizeof(err)) == 0);
 	} else {
 		check(err[0] != '\0');
+		check(flat_check(gpa, size, SLOT_SIZE, err, sizeof(err)) != 0);
 	}
 	free(image);
 	return 0;

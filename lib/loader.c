@@ -4,10 +4,12 @@
  * executable whose PT_LOAD segments go to their physical addresses, as a
  * multiboot loader would place them. Every offset and size in the file is
  * distrusted: each check is written so that no sum can wrap.
+ * flat_check() and elf_check() need no VM, so that the command can refuse
+ * a bad image before it opens /dev/kvm; the loaders, which may be called
+ * alone, make the same checks against the VM's own memory slots.
  */
 #include <elf.h>
 #include <stdarg.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "mini-kvm/kvm.h"
@@ -29,21 +31,43 @@ static uint64_t vm_mem_end(struct vm *vm)
 	return vm->nr_mem ? vm->mem[vm->nr_mem - 1].gpa + vm->mem[vm->nr_mem - 1].size : 0;
 }
 
-int vm_load_flat(struct vm *vm, uint64_t gpa, const void *image, size_t len, char *err,
-		 size_t errlen)
+/*
+ * Is [gpa, gpa + len) guest memory? The checks below get the loaders' vm,
+ * whose slots may leave holes, with mem_size its end (for the messages),
+ * or no vm (flat_check(), elf_check()) and the mem_size bytes at 0.
+ */
+static bool in_guest_mem(struct vm *vm, uint64_t mem_size, uint64_t gpa, uint64_t len)
 {
-	void *dst;
+	if (vm)
+		return vm_gpa_to_hva(vm, gpa, len);
+	return gpa < mem_size && len <= mem_size - gpa;
+}
 
+static int check_flat(struct vm *vm, uint64_t mem_size, uint64_t gpa, size_t len, char *err,
+		      size_t errlen)
+{
 	if (!len)
 		return load_error(err, errlen, "image is empty");
-	dst = vm_gpa_to_hva(vm, gpa, len);
-	if (!dst)
+	if (!in_guest_mem(vm, mem_size, gpa, len))
 		return load_error(
 			err, errlen,
 			"image is %zu bytes, larger than the guest memory at 0x%llx (%llu bytes)",
 			len, (unsigned long long)gpa,
-			(unsigned long long)(vm_mem_end(vm) > gpa ? vm_mem_end(vm) - gpa : 0));
-	memcpy(dst, image, len);
+			(unsigned long long)(mem_size > gpa ? mem_size - gpa : 0));
+	return 0;
+}
+
+int flat_check(uint64_t gpa, size_t len, uint64_t mem_size, char *err, size_t errlen)
+{
+	return check_flat(NULL, mem_size, gpa, len, err, errlen);
+}
+
+int vm_load_flat(struct vm *vm, uint64_t gpa, const void *image, size_t len, char *err,
+		 size_t errlen)
+{
+	if (check_flat(vm, vm_mem_end(vm), gpa, len, err, errlen))
+		return -1;
+	memcpy(vm_gpa_to_hva(vm, gpa, len), image, len);
 	return 0;
 }
 
@@ -80,7 +104,20 @@ static int check_elf_header(const Elf32_Ehdr *eh, size_t len, char *err, size_t 
 	return 0;
 }
 
-static int check_segment(struct vm *vm, const Elf32_Phdr *ph, size_t len, char *err, size_t errlen)
+/*
+ * Program header i, copied out: nothing says the file keeps the headers
+ * aligned, and an unaligned Elf32_Phdr cannot be read in place.
+ */
+static Elf32_Phdr elf_phdr(const void *image, const Elf32_Ehdr *eh, int i)
+{
+	Elf32_Phdr ph;
+
+	memcpy(&ph, (const uint8_t *)image + eh->e_phoff + i * sizeof(ph), sizeof(ph));
+	return ph;
+}
+
+static int check_segment(struct vm *vm, uint64_t mem_size, const Elf32_Phdr *ph, size_t len,
+			 char *err, size_t errlen)
 {
 	if (ph->p_offset > len || ph->p_filesz > len - ph->p_offset)
 		return load_error(err, errlen,
@@ -89,11 +126,11 @@ static int check_segment(struct vm *vm, const Elf32_Phdr *ph, size_t len, char *
 	if (ph->p_filesz > ph->p_memsz)
 		return load_error(err, errlen, "ELF segment at 0x%x: file size exceeds memory size",
 				  ph->p_paddr);
-	if (!vm_gpa_to_hva(vm, ph->p_paddr, ph->p_memsz))
+	if (!in_guest_mem(vm, mem_size, ph->p_paddr, ph->p_memsz))
 		return load_error(err, errlen,
 				  "ELF segment 0x%x-0x%llx lies outside guest memory (%llu bytes)",
 				  ph->p_paddr, (unsigned long long)ph->p_paddr + ph->p_memsz,
-				  (unsigned long long)vm_mem_end(vm));
+				  (unsigned long long)mem_size);
 	return 0;
 }
 
@@ -104,58 +141,64 @@ static bool segments_overlap(const Elf32_Phdr *a, const Elf32_Phdr *b)
 	       (uint64_t)b->p_paddr < (uint64_t)a->p_paddr + a->p_memsz;
 }
 
-/*
- * Load every PT_LOAD segment; *entry is e_entry, checked to lie in one.
- * The headers are copied out first: nothing says the file keeps them
- * aligned, and an unaligned Elf32_Phdr cannot be read in place.
- */
+/* Every PT_LOAD segment fits and overlaps no other; e_entry lies in one. */
+static int check_elf(struct vm *vm, uint64_t mem_size, const void *image, size_t len, char *err,
+		     size_t errlen)
+{
+	Elf32_Ehdr eh = { 0 };
+	bool entry_loaded = false;
+
+	memcpy(&eh, image, len < sizeof(eh) ? len : sizeof(eh));
+	if (check_elf_header(&eh, len, err, errlen))
+		return -1;
+	for (int i = 0; i < eh.e_phnum; i++) {
+		Elf32_Phdr ph = elf_phdr(image, &eh, i);
+
+		if (ph.p_type != PT_LOAD)
+			continue;
+		if (check_segment(vm, mem_size, &ph, len, err, errlen))
+			return -1;
+		for (int j = 0; j < i; j++) {
+			Elf32_Phdr prev = elf_phdr(image, &eh, j);
+
+			if (prev.p_type == PT_LOAD && segments_overlap(&ph, &prev))
+				return load_error(err, errlen,
+						  "ELF segments at 0x%x and 0x%x overlap",
+						  prev.p_paddr, ph.p_paddr);
+		}
+		entry_loaded |= eh.e_entry >= ph.p_paddr && eh.e_entry - ph.p_paddr < ph.p_memsz;
+	}
+	if (!entry_loaded)
+		return load_error(err, errlen,
+				  "ELF entry point 0x%x lies outside every loaded segment",
+				  eh.e_entry);
+	return 0;
+}
+
+int elf_check(const void *image, size_t len, uint64_t mem_size, char *err, size_t errlen)
+{
+	return check_elf(NULL, mem_size, image, len, err, errlen);
+}
+
+/* Load every PT_LOAD segment; *entry is e_entry. */
 int vm_load_elf(struct vm *vm, const void *image, size_t len, uint32_t *entry, char *err,
 		size_t errlen)
 {
-	Elf32_Ehdr ehdr = { 0 }, *eh = &ehdr;
-	Elf32_Phdr *ph;
-	bool entry_loaded = false;
-	int ret = -1;
+	Elf32_Ehdr eh;
 
-	memcpy(eh, image, len < sizeof(*eh) ? len : sizeof(*eh));
-	if (check_elf_header(eh, len, err, errlen))
+	if (check_elf(vm, vm_mem_end(vm), image, len, err, errlen))
 		return -1;
-	ph = malloc(eh->e_phnum * sizeof(*ph));
-	if (!ph)
-		return load_error(err, errlen, "out of memory for %u ELF program headers",
-				  eh->e_phnum);
-	memcpy(ph, (const uint8_t *)image + eh->e_phoff, eh->e_phnum * sizeof(*ph));
-	for (int i = 0; i < eh->e_phnum; i++) {
-		if (ph[i].p_type != PT_LOAD)
-			continue;
-		if (check_segment(vm, &ph[i], len, err, errlen))
-			goto out;
-		for (int j = 0; j < i; j++)
-			if (ph[j].p_type == PT_LOAD && segments_overlap(&ph[i], &ph[j])) {
-				load_error(err, errlen, "ELF segments at 0x%x and 0x%x overlap",
-					   ph[j].p_paddr, ph[i].p_paddr);
-				goto out;
-			}
-		entry_loaded |=
-			eh->e_entry >= ph[i].p_paddr && eh->e_entry - ph[i].p_paddr < ph[i].p_memsz;
-	}
-	if (!entry_loaded) {
-		load_error(err, errlen, "ELF entry point 0x%x lies outside every loaded segment",
-			   eh->e_entry);
-		goto out;
-	}
-	for (int i = 0; i < eh->e_phnum; i++) {
+	memcpy(&eh, image, sizeof(eh));
+	for (int i = 0; i < eh.e_phnum; i++) {
+		Elf32_Phdr ph = elf_phdr(image, &eh, i);
 		uint8_t *dst;
 
-		if (ph[i].p_type != PT_LOAD)
+		if (ph.p_type != PT_LOAD)
 			continue;
-		dst = vm_gpa_to_hva(vm, ph[i].p_paddr, ph[i].p_memsz);
-		memcpy(dst, (const uint8_t *)image + ph[i].p_offset, ph[i].p_filesz);
-		memset(dst + ph[i].p_filesz, 0, ph[i].p_memsz - ph[i].p_filesz);
+		dst = vm_gpa_to_hva(vm, ph.p_paddr, ph.p_memsz);
+		memcpy(dst, (const uint8_t *)image + ph.p_offset, ph.p_filesz);
+		memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
 	}
-	*entry = eh->e_entry;
-	ret = 0;
-out:
-	free(ph);
-	return ret;
+	*entry = eh.e_entry;
+	return 0;
 }

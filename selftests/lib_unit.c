@@ -84,10 +84,27 @@ TEST_F(fake, flat_loader_refuses_empty_and_oversized)
 	EXPECT_EQ(-1, vm_load_flat(&self->vm, 0x100000, image, 0, err, sizeof(err)));
 	EXPECT_STREQ("image is empty", err);
 	EXPECT_EQ(-1, vm_load_flat(&self->vm, 0x100000, image, sizeof(image), err, sizeof(err)));
-	EXPECT_NE(NULL, strstr(err, "larger than the guest memory"));
+	EXPECT_STREQ("image is 65537 bytes, larger than the guest memory at 0x100000 (65536 bytes)",
+		     err);
 	image[0] = 0xf4;
 	EXPECT_EQ(0, vm_load_flat(&self->vm, 0x100000, image, MEM_SIZE, err, sizeof(err)));
 	EXPECT_EQ(0xf4, self->vm.mem[0].host[0]);
+}
+
+/* The same answers without a VM, from memory of the same end. */
+TEST(flat_check_without_a_vm)
+{
+	char err[160];
+
+	EXPECT_EQ(-1, flat_check(0x100000, 0, 0x100000 + MEM_SIZE, err, sizeof(err)));
+	EXPECT_STREQ("image is empty", err);
+	EXPECT_EQ(-1, flat_check(0x100000, MEM_SIZE + 1, 0x100000 + MEM_SIZE, err, sizeof(err)));
+	EXPECT_STREQ("image is 65537 bytes, larger than the guest memory at 0x100000 (65536 bytes)",
+		     err);
+	EXPECT_EQ(0, flat_check(0x100000, MEM_SIZE, 0x100000 + MEM_SIZE, err, sizeof(err)));
+	EXPECT_EQ(-1, flat_check(0x100000, 1, 0x1000, err, sizeof(err)));
+	EXPECT_STREQ("image is 1 bytes, larger than the guest memory at 0x100000 (0 bytes)", err);
+	EXPECT_EQ(-1, flat_check(UINT64_MAX, 2, UINT64_MAX, err, sizeof(err))) TH_LOG("wrapped");
 }
 
 struct tiny_elf {
@@ -112,13 +129,21 @@ static struct tiny_elf tiny_elf(void)
 	return e;
 }
 
+/*
+ * The loader's answer, which elf_check() must give too without the VM: its
+ * one slot ends where the memory elf_check() is given ends.
+ */
 static const char *load(struct vm *vm, struct tiny_elf *e, size_t len)
 {
 	static char err[160];
+	char check_err[160] = "";
+	int checked = elf_check(e, len, 0x100000 + MEM_SIZE, check_err, sizeof(check_err));
 	uint32_t entry;
 
 	if (vm_load_elf(vm, e, len, &entry, err, sizeof(err)))
-		return err;
+		return checked && !strcmp(err, check_err) ? err : "elf_check() disagrees";
+	if (checked)
+		return "elf_check() disagrees";
 	return entry == e->eh.e_entry ? "loaded" : "wrong entry";
 }
 

@@ -373,10 +373,16 @@ static void read_image(struct guest *g)
 	g->len = done;
 }
 
-/* A bare name that is a built-in is the built-in; anything else a file. */
+/*
+ * A bare name that is a built-in is the built-in; anything else a file.
+ * The image gets every check its loader will make, so that a bad one is
+ * refused before the command needs a KVM.
+ */
 static void resolve_guest(struct guest *g)
 {
 	const struct builtin *b = strchr(g->arg, '/') ? NULL : find_builtin(g->arg);
+	bool elf;
+	char err[200];
 
 	if (b) {
 		g->image = b->start;
@@ -384,11 +390,14 @@ static void resolve_guest(struct guest *g)
 	} else {
 		read_image(g);
 	}
-	if (image_is_elf(g->image, g->len) && opt.mode == MODE_REAL)
+	elf = image_is_elf(g->image, g->len);
+	if (elf && opt.mode == MODE_REAL)
 		usage_error("%s: an ELF image runs in protected mode only", g->arg);
-	g->real =
-		opt.mode == MODE_REAL || (opt.mode == MODE_AUTO && !image_is_elf(g->image, g->len));
+	g->real = opt.mode == MODE_REAL || (opt.mode == MODE_AUTO && !elf);
 	g->mem = opt.mem ? opt.mem : g->real ? REAL_MEM_DEFAULT : PROT_MEM_DEFAULT;
+	if (elf ? elf_check(g->image, g->len, g->mem, err, sizeof(err))
+		: flat_check(g->real ? 0 : PROT_FLAT_LOAD, g->len, g->mem, err, sizeof(err)))
+		cannot_start(g, "%s", err);
 }
 
 /* "build/guests/foo.bin" -> "foo", made unique with "#2" and so on. */
@@ -416,7 +425,7 @@ static bool elf_overlaps(const struct guest *g, uint32_t gpa, uint32_t len)
 {
 	const Elf32_Ehdr *eh = (const void *)g->image;
 
-	/* vm_load_elf() has checked the headers already. */
+	/* resolve_guest() has checked the headers already. */
 	for (int i = 0; i < eh->e_phnum; i++) {
 		Elf32_Phdr ph; /* copied: e_phoff need not be aligned */
 
@@ -759,8 +768,11 @@ int main(int argc, char **argv)
 	nr_guests = argc - first ? argc - first : 1;
 	if (nr_guests > MAX_GUESTS)
 		usage_error("%d guests: at most %d run at once", nr_guests, MAX_GUESTS);
-	for (int i = 0; i < nr_guests; i++)
+	/* What is wrong with an image comes first, whatever the host has. */
+	for (int i = 0; i < nr_guests; i++) {
 		guests[i].arg = argc - first ? argv[first + i] : def;
+		resolve_guest(&guests[i]);
+	}
 
 	/* Before anything heavy: is there a KVM at all? */
 	kvm_fd = open_kvm_or_die();
@@ -771,7 +783,6 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nr_guests; i++) {
 		struct guest *g = &guests[i];
 
-		resolve_guest(g);
 		name_guest(g, i);
 		g->color = use_color ? colors[i] : "";
 		g->has_stdin = i == 0;

@@ -136,9 +136,13 @@ void vm_irq_line(struct vm *vm, uint32_t irq, int level);
 /* lib/loader.c: guest images. Errors are one line in err. */
 int vm_load_flat(struct vm *vm, uint64_t gpa, const void *image, size_t len, char *err,
 		 size_t errlen);
+/* vm_load_flat()'s checks without a VM: guest memory is mem_size bytes at 0. */
+int flat_check(uint64_t gpa, size_t len, uint64_t mem_size, char *err, size_t errlen);
 bool image_is_elf(const void *image, size_t len);
 int vm_load_elf(struct vm *vm, const void *image, size_t len, uint32_t *entry, char *err,
 		size_t errlen);
+/* vm_load_elf()'s checks without a VM: guest memory is mem_size bytes at 0. */
+int elf_check(const void *image, size_t len, uint64_t mem_size, char *err, size_t errlen);
 
 /* lib/vcpu.c: vCPUs, registers and the run loop. */
 struct vcpu *__vcpu_add(struct vm *vm, int *err);
