@@ -25,6 +25,8 @@ GUEST_IMAGES := $(REAL_IMAGES)
 SELFTESTS := $(basename $(notdir $(wildcard selftests/*.c)))
 SELFTEST_BINS := $(SELFTESTS:%=selftests/%)
 SELFTEST_SCRIPTS := $(notdir $(wildcard selftests/*_test.sh selftests/nested_kvm_helper.sh selftests/os1k_qemu_diff.sh))
+# Not tests: what the scripts source, installed beside them.
+SELFTEST_FILES := image_builders.sh
 
 TOOLS := mini-kvm $(BUILD)/kvm-probe
 
@@ -85,7 +87,8 @@ run_tests: all
 install: all
 	@test -n "$(INSTALL_PATH)" || { echo "usage: make install INSTALL_PATH=DIR" >&2; exit 2; }
 	mkdir -p $(INSTALL_PATH)/mini-kvm
-	cp $(SELFTEST_BINS) $(SELFTEST_SCRIPTS:%=selftests/%) selftests/settings mini-kvm $(INSTALL_PATH)/mini-kvm/
+	cp $(SELFTEST_BINS) $(SELFTEST_SCRIPTS:%=selftests/%) $(SELFTEST_FILES:%=selftests/%) \
+		selftests/settings mini-kvm $(INSTALL_PATH)/mini-kvm/
 	printf 'mini-kvm:%s\n' $(SELFTESTS) $(SELFTEST_SCRIPTS) > $(INSTALL_PATH)/kselftest-list.txt
 
 run: mini-kvm

@@ -22,7 +22,8 @@ SAN_LIB_OBJS := $(patsubst %.c,$(SAN)/%.o,$(wildcard lib/*.c))
 # The KVM-using shell tests find ./mini-kvm next to their own directory.
 SAN_SCRIPTS := $(notdir $(wildcard selftests/*_test.sh))
 SAN_BINS := $(SAN)/mini-kvm $(SAN)/kvm-probe $(SELFTESTS:%=$(SAN)/selftests/%) \
-	$(SAN_SCRIPTS:%=$(SAN)/selftests/%) $(SAN)/selftests/settings
+	$(SAN_SCRIPTS:%=$(SAN)/selftests/%) $(SELFTEST_FILES:%=$(SAN)/selftests/%) \
+	$(SAN)/selftests/settings
 
 $(SAN)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -1,20 +1,18 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # bad_input_test: nothing a user feeds the mini-kvm command crashes or
-# hangs it, where that needs a KVM. /dev/null and an unreadable image,
-# malformed ELF images (each field the loader checks, crafted here with
-# printf from a valid baseline, which runs), an ELF with --mode=real, a
-# bad image among several guests and a /dev/kvm we may not open: each ends
-# with its documented exit status (2 usage, 126 cannot start) and one line
-# on stderr naming the problem. Guests that crash or run out of time after
-# writing a partial line, four guests stopped by SIGINT, and SIGINT on a
-# terminal: 125, 124, 130, every byte the guests wrote on stdout, the
-# terminal given back as it was (a pty from script(1)). The command opens
-# /dev/kvm before it reads any image, so all of this skips without a KVM.
-# usage_test.sh has the bad command lines (no KVM needed), cli_test.sh the
-# common cases (missing, empty, oversized files, no /dev/kvm, one guest and
-# a signal); this test covers the rest. The table of all three is in
-# docs/robustness.md. TAP; exits 0 pass, 1 fail, 4 skip.
+# hangs it, where that needs a KVM: an ELF image that runs (the valid
+# baseline that usage_test.sh breaks field by field, and one with its
+# program headers at an unaligned offset), a /dev/kvm we may not open
+# (126, one line naming the problem), guests that crash or run out of time
+# after writing a partial line, four guests stopped by SIGINT, and SIGINT
+# on a terminal: 125, 124, 130, every byte the guests wrote on stdout, the
+# terminal given back as it was (a pty from script(1)). All of this skips
+# without a KVM. The command checks every image before it opens /dev/kvm,
+# so usage_test.sh has the bad images and the bad command lines (no KVM
+# needed), cli_test.sh the common cases (no /dev/kvm, one guest and a
+# signal); this test covers the rest. The table of all three is in the
+# README. TAP; exits 0 pass, 1 fail, 4 skip.
 set -u
 # The command: beside selftests/ (the tree, build/san/), or beside this
 # script (make install). The probe: the tree's, or build/san/'s.
@@ -75,16 +73,7 @@ run() {
 	fi
 }
 
-# Bytes, built without a process per byte (the helper VM pays dearly for
-# forks): each function appends octal escapes to $esc; flush prints them.
-esc=
-byte() { esc="$esc\\$(($1 >> 6 & 7))$(($1 >> 3 & 7))$(($1 & 7))"; }
-hex() { for b in "$@"; do byte $((0x$b)); done; } # hex 66 bb 20 ...
-le16() { byte $(($1 & 255)); byte $(($1 >> 8 & 255)); }
-le32() { le16 $(($1 & 65535)); le16 $(($1 >> 16 & 65535)); }
-z() { i=0; while [ $i -lt "$1" ]; do esc="$esc\\000"; i=$((i + 1)); done; }
-flush() { printf "$esc"; esc=; }
-zeros() { head -c "$1" /dev/zero; }
+. "$here/image_builders.sh"
 
 # Real-mode code (loaded at 0, entered at 0:0). HC_WRITE of LEN bytes at ADDR:
 hc_write() { hex 66 bb; le32 "$1"; hex 66 b9; le32 "$2"; hex b0 03 ba 00 05 ee; }
@@ -103,86 +92,12 @@ hc_exit() { hex 66 bb; le32 "$1"; hex b0 00 ba 00 05 ee f4; }
   printf 'ready\n'; } >"$tmp/echo.bin"
 { hc_exit 256; flush; } >"$tmp/exit256.bin"
 
-# ELF32 images: a valid baseline (one PT_LOAD of 12 bytes at 1 MiB, entered
-# there: HC_EXIT 0), and variants that each break one thing the loader checks.
-# ehdr CLASS MACHINE TYPE ENTRY PHOFF PHENTSIZE PHNUM
-ehdr() {
-	hex 7f 45 4c 46; byte "$1"; hex 01 01; z 9
-	le16 "$3"; le16 "$2"; le32 1; le32 "$4"; le32 "$5"; le32 0; le32 0
-	le16 52; le16 "$6"; le16 "$7"; le16 0; le16 0; le16 0
-}
-# phdr OFFSET PADDR FILESZ MEMSZ (PT_LOAD)
-phdr() { le32 1; le32 "$1"; le32 "$2"; le32 "$2"; le32 "$3"; le32 "$4"; le32 7; le32 4096; }
-code() { hex 31 db b0 00 66 ba 00 05 ee f4 f4 f4; } # xor %ebx,%ebx; HC_EXIT
-mb=1048576
-elf() { # FILE CLASS MACHINE TYPE ENTRY PHOFF PHENTSIZE: one segment
-	f=$1; shift
-	{ ehdr "$@" 1; phdr 84 $mb 12 12; code; flush; } >"$tmp/$f"
-}
-elf good.elf 1 3 2 $mb 52 32
-elf class64.elf 2 3 2 $mb 52 32
-elf x86_64.elf 1 62 2 $mb 52 32
-elf dyn.elf 1 3 3 $mb 52 32
-elf phentsize.elf 1 3 2 $mb 52 40
-elf phoff.elf 1 3 2 $mb 4000 32
-elf entry.elf 1 3 2 $((mb + 12)) 52 32
-{ ehdr 1 3 2 $mb 52 32 0; phdr 84 $mb 12 12; code; flush; } >"$tmp/phnum0.elf"
+elf "$tmp/good.elf" 1 3 2 $mb 52 32
 { ehdr 1 3 2 $mb 53 32 1; z 1; phdr 85 $mb 12 12; code; flush; } >"$tmp/unaligned.elf"
-head -c 30 "$tmp/good.elf" >"$tmp/truncated.elf"
-head -c 60 "$tmp/good.elf" >"$tmp/truncated_phdr.elf"
-{ ehdr 1 3 2 $mb 52 32 1; phdr 84 $mb 400 400; code; flush; } >"$tmp/filesz.elf"
-{ ehdr 1 3 2 $mb 52 32 1; phdr 84 $mb 12 2; code; flush; } >"$tmp/memsz.elf"
-{ ehdr 1 3 2 $((512 * mb)) 52 32 1; phdr 84 $((512 * mb)) 12 12; code; flush; } >"$tmp/outside.elf"
-{ ehdr 1 3 2 $mb 52 32 2; phdr 116 $mb 12 4096; phdr 116 $((mb + 4000)) 12 12; code; flush; } >"$tmp/overlap.elf"
-# (the count is checked first: the headers themselves may be PT_NULL zeros)
-{ ehdr 1 3 2 $mb 52 32 1100; flush; zeros $((1100 * 32)); } >"$tmp/phnum_huge.elf"
-: >"$tmp/empty.bin"
-printf '\364' >"$tmp/unreadable.bin"
-chmod 000 "$tmp/unreadable.bin"
 
-# ---- bad images: 126 (the command opens /dev/kvm first, so these need a KVM;
-# the bad command lines, refused before that: usage_test.sh) ----
-run "not a regular file (/dev/null)" 126 "^mini-kvm: /dev/null: not a regular file" -- "$mkvm" /dev/null
-run "ELF with --mode=real" 2 "^mini-kvm: $tmp/good.elf: an ELF image runs in protected mode only" -- \
-	"$mkvm" --mode=real "$tmp/good.elf"
+# ---- ELF images that run (those refused, before /dev/kvm: usage_test.sh) ----
 run "ELF baseline loads and runs (HC_EXIT 0)" 0 "^$" --lines=0 -- "$mkvm" --timeout=10 "$tmp/good.elf"
 run "ELF with unaligned program headers runs" 0 "^$" --lines=0 -- "$mkvm" --timeout=10 "$tmp/unaligned.elf"
-run "ELF truncated header" 126 "not an ELF file \(bad magic or truncated header\)" -- "$mkvm" "$tmp/truncated.elf"
-run "ELF truncated program headers" 126 "ELF program headers lie outside the file" -- \
-	"$mkvm" "$tmp/truncated_phdr.elf"
-run "ELF class 64" 126 "ELF class 2: only 32-bit \(ELFCLASS32\)" -- "$mkvm" "$tmp/class64.elf"
-run "ELF machine x86-64" 126 "ELF machine 62: only little-endian i386" -- "$mkvm" "$tmp/x86_64.elf"
-run "ELF type ET_DYN" 126 "ELF type 3: only executables" -- "$mkvm" "$tmp/dyn.elf"
-run "ELF e_phentsize 40" 126 "ELF has no usable program headers" -- "$mkvm" "$tmp/phentsize.elf"
-run "ELF e_phnum 0" 126 "ELF has no usable program headers" -- "$mkvm" "$tmp/phnum0.elf"
-run "ELF program headers out of file" 126 "ELF program headers lie outside the file" -- \
-	"$mkvm" "$tmp/phoff.elf"
-run "ELF 1100 program headers" 126 "ELF has 1100 program headers, more than the 1024 supported" -- \
-	"$mkvm" "$tmp/phnum_huge.elf"
-run "ELF segment data out of file" 126 "ELF segment at 0x100000: file data lies outside the file" -- \
-	"$mkvm" "$tmp/filesz.elf"
-run "ELF p_filesz > p_memsz" 126 "ELF segment at 0x100000: file size exceeds memory size" -- \
-	"$mkvm" "$tmp/memsz.elf"
-run "ELF segment outside guest memory" 126 "ELF segment 0x20000000-0x2000000c lies outside guest memory" -- \
-	"$mkvm" "$tmp/outside.elf"
-run "ELF segments overlap" 126 "ELF segments at 0x100000 and 0x100fa0 overlap" -- "$mkvm" "$tmp/overlap.elf"
-run "ELF entry outside every segment" 126 "ELF entry point 0x10000c lies outside every loaded segment" -- \
-	"$mkvm" "$tmp/entry.elf"
-run "third of four guests bad: nothing runs" 126 "^mini-kvm: $tmp/empty.bin: image is empty" -- \
-	"$mkvm" hello hello "$tmp/empty.bin" hello
-if [ -s "$tmp/out" ]; then not_ok "  ... and no guest printed" "stdout: $(cat "$tmp/out")"
-else ok "  ... and no guest printed"; fi
-
-if [ "$(id -u)" != 0 ]; then
-	run "unreadable file" 126 "^mini-kvm: $tmp/unreadable.bin: Permission denied$" -- "$mkvm" "$tmp/unreadable.bin"
-elif command -v setpriv >/dev/null &&
-	! setpriv --bounding-set=-dac_override,-dac_read_search cat "$tmp/unreadable.bin" >/dev/null 2>&1; then
-	# root reads anything: drop the capabilities that let it
-	run "unreadable file (root without CAP_DAC_*)" 126 "^mini-kvm: $tmp/unreadable.bin: Permission denied$" -- \
-		setpriv --bounding-set=-dac_override,-dac_read_search "$mkvm" "$tmp/unreadable.bin"
-else
-	skip "unreadable file" "running as root, and setpriv cannot drop CAP_DAC_OVERRIDE here"
-fi
 
 # ---- a /dev/kvm we may not open (no /dev/kvm at all: cli_test.sh) ----
 if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null; then

@@ -1,16 +1,21 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# usage_test: what the mini-kvm command answers before it opens /dev/kvm:
-# --help, --version and --list on stdout, and the bad command lines
-# (unknown options, an option without its value, bad --mem, --timeout and
-# --mode values, five guests), each refused with exit 2, one line naming
-# the problem and "Try 'mini-kvm --help'". It needs no KVM at all (nor
-# /dev/null), so run_tests.sh runs it on the host, outside the helper VM;
-# it skips (exit 4) only when there is no mini-kvm command. The command
-# opens /dev/kvm before it reads any image, so the image cases (126, and an
-# ELF with --mode=real) are in cli_test.sh and bad_input_test.sh, which
-# need a KVM. The table of all three is in docs/robustness.md. TAP; exits
-# 0 pass, 1 fail, 4 skip.
+# usage_test: what the mini-kvm command answers before it opens /dev/kvm.
+# --help, --version and --list on stdout; the bad command lines (unknown
+# options, an option without its value, bad --mem, --timeout and --mode
+# values, five guests, an ELF image with --mode=real), each refused with
+# exit 2, one line naming the problem and "Try 'mini-kvm --help'"; and the
+# images that cannot start (exit 126, exactly one line): missing, no file
+# and no built-in, a directory, not a regular file, empty, unreadable, too
+# big for the guest memory, and ELF images that break each field the
+# loader checks (built here with image_builders.sh from a valid baseline,
+# which bad_input_test.sh runs), also as one bad guest among several, when
+# nothing runs. The command reads and checks every image before it opens
+# /dev/kvm, so none of this needs a KVM (nor /dev/null: it passes with a
+# bare tmpfs on /dev), and run_tests.sh runs it on the host, outside the
+# helper VM; it skips (exit 4) only when there is no mini-kvm command.
+# The table of all three scripts is in the README. TAP; exits 0 pass, 1
+# fail, 4 skip.
 set -u -f
 # The command: $MINI_KVM, else beside selftests/ (the tree, build/san/),
 # else beside this script (make install).
@@ -27,21 +32,22 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 : >"$tmp/in" # stdin: not /dev/null, which a bare tmpfs on /dev lacks too
+. "$here/image_builders.sh"
 nl='
 '
 
 # run NAME RC STDERR [STDOUT...] -- ARGS...: mini-kvm ARGS (stdin empty,
-# at most 30 s) must exit RC with STDERR (grep -E) on the first line of
-# stderr, and each STDOUT (grep -E) on some line of stdout. Exit 0: stderr
-# is empty. Exit 2, a usage error: two lines, the second pointing to
-# --help. Any other exit: exactly one line.
-n=0 failed=0
+# at most 30 s; run through $wrap when set) must exit RC with STDERR
+# (grep -E) on the first line of stderr, and each STDOUT (grep -E) on some
+# line of stdout. Exit 0: stderr is empty. Exit 2, a usage error: two
+# lines, the second pointing to --help. Any other exit: exactly one line.
+n=0 failed=0 wrap=
 run() {
 	name=$1 want_rc=$2 err_re=$3 out_res='' why=''
 	shift 3
 	while [ "$1" != -- ]; do out_res="$out_res$1$nl"; shift; done
 	shift
-	timeout -k 5 30 "$mkvm" "$@" >"$tmp/out" 2>"$tmp/err" <"$tmp/in"
+	timeout -k 5 30 $wrap "$mkvm" "$@" >"$tmp/out" 2>"$tmp/err" <"$tmp/in"
 	rc=$?
 	lines=$(wc -l <"$tmp/err")
 	{ IFS= read -r first; IFS= read -r second; } <"$tmp/err"
@@ -67,6 +73,18 @@ run() {
 		head -c 600 "$tmp/err" | sed 's/^/# stderr: /'
 	fi
 }
+skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
+# no_stdout NAME: the last run wrote nothing on stdout (no guest ran).
+no_stdout() {
+	n=$((n + 1))
+	if [ -s "$tmp/out" ]; then
+		failed=1
+		echo "not ok $n $1"
+		head -c 600 "$tmp/out" | sed 's/^/# stdout: /'
+	else
+		echo "ok $n $1"
+	fi
+}
 
 # ---- what it says on stdout, exit 0 ----
 run help 0 '^$' "Exit status" 124 125 126 --timeout -- --help
@@ -90,6 +108,91 @@ run "--timeout=-1" 2 "^mini-kvm: --timeout=-1: not a number of seconds" -- --tim
 run "--timeout=1e9 (too long)" 2 "^mini-kvm: --timeout=1e9: too long" -- --timeout=1e9 hello
 run "--mode=long" 2 "^mini-kvm: --mode=long: must be 'real' or 'protected'" -- --mode=long hello
 run five_guests 2 "^mini-kvm: 5 guests: at most 4 run at once" -- hello hello hello hello hello
+
+# ---- images, read and checked before /dev/kvm is opened ----
+printf '\177ELF\1\1\1' >"$tmp/elf.bin" # the magic is enough to choose the mode
+: >"$tmp/empty.bin"
+truncate -s 8192 "$tmp/big.bin"
+printf '\364' >"$tmp/unreadable.bin"
+chmod 000 "$tmp/unreadable.bin"
+mkfifo "$tmp/fifo"
+elf "$tmp/good.elf" 1 3 2 $mb 52 32
+elf "$tmp/class64.elf" 2 3 2 $mb 52 32
+elf "$tmp/x86_64.elf" 1 62 2 $mb 52 32
+elf "$tmp/dyn.elf" 1 3 3 $mb 52 32
+elf "$tmp/phentsize.elf" 1 3 2 $mb 52 40
+elf "$tmp/phoff.elf" 1 3 2 $mb 4000 32
+elf "$tmp/entry.elf" 1 3 2 $((mb + 12)) 52 32
+{ ehdr 1 3 2 $mb 52 32 0; phdr 84 $mb 12 12; code; flush; } >"$tmp/phnum0.elf"
+head -c 30 "$tmp/good.elf" >"$tmp/truncated.elf"
+head -c 60 "$tmp/good.elf" >"$tmp/truncated_phdr.elf"
+{ ehdr 1 3 2 $mb 52 32 1; phdr 84 $mb 400 400; code; flush; } >"$tmp/filesz.elf"
+{ ehdr 1 3 2 $mb 52 32 1; phdr 84 $mb 12 2; code; flush; } >"$tmp/memsz.elf"
+{ ehdr 1 3 2 $((512 * mb)) 52 32 1; phdr 84 $((512 * mb)) 12 12; code; flush; } >"$tmp/outside.elf"
+{ ehdr 1 3 2 $mb 52 32 2; phdr 116 $mb 12 4096; phdr 116 $((mb + 4000)) 12 12; code; flush; } >"$tmp/overlap.elf"
+# (the count is checked first: the headers themselves may be PT_NULL zeros)
+{ ehdr 1 3 2 $mb 52 32 1100; flush; } >"$tmp/phnum_huge.elf"
+truncate -s $((52 + 1100 * 32)) "$tmp/phnum_huge.elf"
+
+run elf_real_mode 2 "^mini-kvm: $tmp/elf.bin: an ELF image runs in protected mode only$" -- \
+	--mode=real "$tmp/elf.bin"
+run "ELF with --mode=real" 2 "^mini-kvm: $tmp/good.elf: an ELF image runs in protected mode only$" -- \
+	--mode=real "$tmp/good.elf"
+run missing_file 126 "^mini-kvm: $tmp/nosuch.bin: No such file or directory$" -- "$tmp/nosuch.bin"
+run not_builtin 126 \
+	"^mini-kvm: nosuchguest: no such file, and no built-in guest of that name \(see mini-kvm --list\)$" -- \
+	nosuchguest
+run directory 126 "^mini-kvm: $tmp: is a directory, not a guest image$" -- "$tmp"
+if [ -c /dev/null ]; then
+	run "not a regular file (/dev/null)" 126 "^mini-kvm: /dev/null: not a regular file$" -- /dev/null
+else
+	skip "not a regular file (/dev/null)" "no /dev/null here (a bare /dev); the FIFO below"
+fi
+# Held open for writing by the shell, so that the command's open() returns.
+run "not a regular file (a FIFO)" 126 "^mini-kvm: $tmp/fifo: not a regular file$" -- "$tmp/fifo" \
+	3<>"$tmp/fifo"
+run empty_file 126 "^mini-kvm: $tmp/empty.bin: image is empty$" -- "$tmp/empty.bin"
+run too_big 126 \
+	"^mini-kvm: $tmp/big.bin: image is 8192 bytes, larger than the guest memory at 0x0 \(4096 bytes\)$" -- \
+	--mem=4K "$tmp/big.bin"
+unreadable="^mini-kvm: $tmp/unreadable.bin: Permission denied$"
+if [ "$(id -u)" != 0 ]; then
+	run "unreadable file" 126 "$unreadable" -- "$tmp/unreadable.bin"
+elif command -v setpriv >"$tmp/out" &&
+	! setpriv --bounding-set=-dac_override,-dac_read_search cat "$tmp/unreadable.bin" >"$tmp/out" 2>&1; then
+	# root reads anything: drop the capabilities that let it
+	wrap="setpriv --bounding-set=-dac_override,-dac_read_search"
+	run "unreadable file (root without CAP_DAC_*)" 126 "$unreadable" -- "$tmp/unreadable.bin"
+	wrap=
+else
+	skip "unreadable file" "running as root, and setpriv cannot drop CAP_DAC_OVERRIDE here"
+fi
+
+# elf_bad NAME FILE MESSAGE: FILE is refused with "mini-kvm: FILE: MESSAGE".
+elf_bad() { run "$1" 126 "^mini-kvm: $tmp/$2: $3$" -- "$tmp/$2"; }
+elf_bad "ELF truncated header" truncated.elf "not an ELF file \(bad magic or truncated header\)"
+elf_bad "ELF truncated program headers" truncated_phdr.elf "ELF program headers lie outside the file"
+elf_bad "ELF class 64" class64.elf "ELF class 2: only 32-bit \(ELFCLASS32\) images are supported"
+elf_bad "ELF machine x86-64" x86_64.elf "ELF machine 62: only little-endian i386 \(EM_386\) is supported"
+elf_bad "ELF type ET_DYN" dyn.elf "ELF type 3: only executables \(ET_EXEC\) can be loaded"
+elf_bad "ELF e_phentsize 40" phentsize.elf "ELF has no usable program headers"
+elf_bad "ELF e_phnum 0" phnum0.elf "ELF has no usable program headers"
+elf_bad "ELF program headers out of file" phoff.elf "ELF program headers lie outside the file"
+elf_bad "ELF 1100 program headers" phnum_huge.elf "ELF has 1100 program headers, more than the 1024 supported"
+elf_bad "ELF segment data out of file" filesz.elf "ELF segment at 0x100000: file data lies outside the file"
+elf_bad "ELF p_filesz > p_memsz" memsz.elf "ELF segment at 0x100000: file size exceeds memory size"
+elf_bad "ELF segment outside guest memory" outside.elf \
+	"ELF segment 0x20000000-0x2000000c lies outside guest memory \(16777216 bytes\)"
+elf_bad "ELF segments overlap" overlap.elf "ELF segments at 0x100000 and 0x100fa0 overlap"
+elf_bad "ELF entry outside every segment" entry.elf "ELF entry point 0x10000c lies outside every loaded segment"
+
+# ---- one bad image among several guests: nothing runs ----
+run "third of four guests bad: nothing runs" 126 "^mini-kvm: $tmp/empty.bin: image is empty$" -- \
+	hello hello "$tmp/empty.bin" hello
+no_stdout "  ... and no guest printed"
+run "a bad ELF last of four guests: nothing runs" 126 "^mini-kvm: $tmp/overlap.elf: ELF segments at" -- \
+	hello counter hello "$tmp/overlap.elf"
+no_stdout "  ... and no guest printed"
 
 echo "1..$n"
 exit $failed
