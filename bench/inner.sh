@@ -8,9 +8,8 @@
 #   bench/inner.sh [PART...]   the parts named (default: all of them):
 #                              startup hcall irqchip multi os1k
 #
-# Environment: BENCH_ROUNDS (rounds for the short runs, default 11),
-# BENCH_SLOW_ROUNDS (multi-vCPU and the 1K OS, default 5), BENCH_HC_ROUNDS
-# (the hypercall loop, whose ratio is the closest call: default 21), BENCH_HC_MS and
+# Environment: BENCH_ROUNDS (rounds for the short runs, default 21),
+# BENCH_SLOW_ROUNDS (multi-vCPU and the 1K OS, default 5), BENCH_HC_MS and
 # BENCH_SPIN_MS (how long the hypercall loop and the spin work should take,
 # default 300 and 1000 ms: the counts are calibrated to that here).
 set -u
@@ -18,9 +17,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
 B=build/bench
 L=$B/launch
-R=${BENCH_ROUNDS:-11}
+R=${BENCH_ROUNDS:-21}
 RS=${BENCH_SLOW_ROUNDS:-5}
-RH=${BENCH_HC_ROUNDS:-21}
 HC_MS=${BENCH_HC_MS:-300}
 SPIN_MS=${BENCH_SPIN_MS:-1000}
 QEMU=${QEMU:-qemu-system-x86_64}
@@ -276,7 +274,7 @@ $B/floor -p "$W/hc.bin" 2>"$W/hc.cal" >/dev/null
 t0=$(awk '$1 == "phase" && ($2 == "first_exit" || $2 == "more_exits") { t += $3 } END { print t + 0 }' "$W/hc.cal")
 N=$(awk -v t="$t0" -v n="$n0" -v ms="$HC_MS" 'BEGIN { x = t > 0 ? int(n * ms * 1000 / t) : n; if (x < 1000) x = 1000; if (x > 20000000) x = 20000000; print x }')
 patch_count "$W/hc.bin" "$N"
-bench hcall -n "$RH" -o /dev/null -e "$W/hc.err" -- floor $B/floor -p "$W/hc.bin" \
+bench hcall -n "$R" -o /dev/null -e "$W/hc.err" -- floor $B/floor -p "$W/hc.bin" \
 	-- mini-kvm ./mini-kvm --stats "$W/hc.bin" -- floor-mw $B/floor -p -m -w "$W/hc.bin"
 { floor_loop_us "$W/hc.err" | awk '$1 ~ /^floor/'; mk_loop_us "$W/hc.err" | awk '$1 == "mini-kvm"'; } >"$W/hc.loop"
 hc_stats() { # A B: "A_med A_min A_max B_med B_min B_max ratio_med ratio_min ratio_max" (us per call, ratio B/A)
@@ -302,7 +300,7 @@ about $HC_MS ms): $N \`out\` instructions to port 0x500, then \`hlt\`.
 Under mini-kvm each is an HC_PUTCHAR (the byte goes to stdout, which is
 /dev/null); under the floor program each exit is re-entered at once
 without a look at it. Time per call = the run loop (first KVM_RUN to the
-end: \`floor -p\` phases, \`mini-kvm --stats\`) / $N; $RH rounds, interleaved.
+end: \`floor -p\` phases, \`mini-kvm --stats\`) / $N; $R rounds, interleaved.
 
 | | µs per exit, median (min–max) |
 |---|---|

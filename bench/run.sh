@@ -172,6 +172,10 @@ $(grep -v 'waiting for other QEMU' "$W/suite.launch" | sed 's/^/    /')"
 	function sort(s, k,   i, j, t) { for (i = 2; i <= k; i++) for (j = i; j > 1 && s[j - 1] > s[j]; j--) { t = s[j]; s[j] = s[j - 1]; s[j - 1] = t } }
 	function med(s, k) { return k % 2 ? s[(k + 1) / 2] : (s[k / 2] + s[k / 2 + 1]) / 2 }
 	$2 == "@start" { r++; got_first = 0; next }
+	# The runner times each test itself: the host tests, run beside the
+	# VM, print their lines only at the end.
+	$2 == "#" && $3 == "mini-kvm:" && $4 == "meanwhile" { for (i = 7; i <= NF; i++) on_host[$i] = 1; next }
+	$2 == "#" && $3 == "mini-kvm:" && $5 == "took" { took[$4] = $6; next }
 	$2 == "#" && $3 == "selftests:" {
 		if (!got_first++) { pre[r] = $1 }
 		start = $1; next
@@ -180,7 +184,7 @@ $(grep -v 'waiting for other QEMU' "$W/suite.launch" | sed 's/^/    /')"
 	$2 == "not" && $3 == "ok" && $5 == "selftests:" { name = $7; res = "not ok" }
 	name != "" {
 		if (!(name in idx)) { idx[name] = ++nt; names[nt] = name }
-		d[name, ++n[name]] = $1 - start; result[name] = result[name] (result[name] == "" ? "" : " / ") res; end[r] = $1; name = ""
+		d[name, ++n[name]] = (name in took) ? took[name] : $1 - start; delete took[name]; result[name] = result[name] (result[name] == "" ? "" : " / ") res; end[r] = $1; name = ""
 	}
 	END {
 		if (!nt) exit
@@ -190,7 +194,7 @@ $(grep -v 'waiting for other QEMU' "$W/suite.launch" | sed 's/^/    /')"
 		sort(p, k); if (k) printf "| make, probe, helper VM boot: until the first test starts | %.1f (%.1f–%.1f) | |\n", med(p, k), p[1], p[k]
 		for (t = 1; t <= nt; t++) {
 			nm = names[t]; m = n[nm]; for (i = 1; i <= m; i++) v[i] = d[nm, i]; sort(v, m)
-			printf "| %s | %.1f (%.1f–%.1f) | %s |\n", nm, med(v, m), v[1], v[m], result[nm]
+			printf "| %s%s | %.1f (%.1f–%.1f) | %s |\n", nm, (nm in on_host) ? " (on the host, beside the VM)" : "", med(v, m), v[1], v[m], result[nm]
 		}
 	}' "$W/suite.stdout")
 	suite_md="$suite_md

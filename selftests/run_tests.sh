@@ -28,10 +28,12 @@ case "${1:-}" in --inner=*) inner=${1#--inner=}; shift ;; esac
 failed=0
 # run_one NUMBER NAME: one test, its own TAP indented as '# ' lines.
 run_one() {
-	local n=$1 name=$2 rc
+	local n=$1 name=$2 rc t0=${EPOCHREALTIME/./} us
 	echo "# selftests: mini-kvm: $name"
 	timeout --foreground -k 5 "$timeout" "$testdir/$name" </dev/null 2>&1 | sed -u 's/^/# /'
 	rc=${PIPESTATUS[0]}
+	us=$((${EPOCHREALTIME/./} - t0))
+	printf '# mini-kvm: %s took %d.%01d s\n' "$name" $((us / 1000000)) $((us % 1000000 / 100000))
 	case $rc in
 	0) echo "ok $n selftests: mini-kvm: $name" ;;
 	4) echo "ok $n selftests: mini-kvm: $name # SKIP" ;;
