@@ -417,9 +417,9 @@ $(multi_row c4 4 c loops "control: plain processes, no KVM")
 
 Each guest's own run, first KVM_RUN to its \`hlt\` (\`--stats\`), in ms: alone
 $(guest_run g1); two at once $(guest_run g2); four at once $(guest_run g4).
-When two guests really run side by side, each takes as long as one alone;
-the rest of T(k) is setting up and tearing down k VMs, which the command
-does one after the other.
+Compare each guest's own run with T(k): the guests' VMs are made at once
+(a thread each), but at exit the kernel tears the k VMs down one after the
+other, and the CPUs are shared with the helper VM's own work (see the control).
 
 The control runs \`build/bench/cpuloop $LC K\` (K processes counting down,
 calibrated to about $SPIN_MS ms, no KVM) in the same place, $RS rounds
