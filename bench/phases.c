@@ -34,21 +34,17 @@ int main(void)
 	enum vcpu_result result;
 	struct vcpu *vcpu;
 	struct vm *vm;
-	char err[200];
 	int fd, ret;
 
 	phase(NULL);
 	fd = kvm_open();
 	phase("open");
-	vm = __vm_create(fd, &ret);
-	if (!vm)
-		kvm_die_ioctl("KVM_CREATE_VM", -ret);
-	phase("create_vm");
-	ret = __vm_add_memory(vm, 0, 256 << 10);
+	ret = __vm_create(fd, &vm);
 	if (ret)
-		kvm_die_ioctl("KVM_SET_USER_MEMORY_REGION", -ret);
-	if (vm_load_flat(vm, 0, hlt, sizeof(hlt), err, sizeof(err)))
-		kvm_die("%s", err);
+		kvm_die("KVM_CREATE_VM failed: %s", strerror(-ret));
+	phase("create_vm");
+	vm_add_memory(vm, 0, 256 << 10);
+	vm_load_flat(vm, 0, hlt, sizeof(hlt));
 	phase("memory");
 	vcpu = vcpu_add(vm);
 	vcpu_set_real_mode(vcpu, 0, 0);

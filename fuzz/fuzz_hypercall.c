@@ -29,7 +29,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "mini-kvm/kvm.h"
+#include "mini-kvm/device.h"
 
 #define SLOT_SIZE 0x10000
 /* As KVM lays kvm_run out: the port I/O data has a page of its own. */
@@ -75,17 +75,17 @@ int __wrap_ioctl(int fd, unsigned long request, ...)
 }
 
 struct sink {
-	struct console console;
 	const uint8_t *in;
 	size_t in_len, in_pos;
 	uint64_t written;
 };
 
-static void sink_write(void *opaque, const void *buf, size_t len)
+static void sink_write(void *opaque, struct vcpu *vcpu, const void *buf, size_t len)
 {
 	struct sink *s = opaque;
 	volatile uint8_t x = 0;
 
+	(void)vcpu;
 	/* Touch every byte: ASan checks that the library handed us real memory. */
 	for (size_t i = 0; i < len; i++)
 		x ^= ((const uint8_t *)buf)[i];
@@ -93,10 +93,11 @@ static void sink_write(void *opaque, const void *buf, size_t len)
 	s->written += len;
 }
 
-static int sink_getc(void *opaque, bool wait)
+static int sink_getc(void *opaque, struct vcpu *vcpu, bool wait)
 {
 	struct sink *s = opaque;
 
+	(void)vcpu;
 	if (s->in_pos < s->in_len)
 		return s->in[s->in_pos++];
 	return wait ? CONSOLE_EOF : CONSOLE_EMPTY;
@@ -129,6 +130,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int ret;
 
 	if (!vm.nr_mem) {
+		console_init(&vm.console);
+		if (hypercall_device_add(&vm) || uart_add(&vm, COM1_PORT))
+			abort();
 		vm.nr_mem = 2;
 		vm.has_sync_regs = true;
 		for (int i = 0; i < 2; i++) {
@@ -162,11 +166,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vcpu.vm = &vm;
 	vcpu.fd = -1;
 	vcpu.run = run;
-	uart_reset(&vcpu.uart);
-	sink.console = (struct console){ sink_write, sink_getc, &sink };
+	vm.console.ops = (struct console_ops){ sink_write, sink_getc, &sink };
+	vm.console.pending = CONSOLE_EMPTY;
 	sink.in = data;
 	sink.in_len = size;
-	vcpu.console = sink.console;
 
 	run->exit_reason = KVM_EXIT_IO;
 	run->io.direction = head[0] & 1 ? KVM_EXIT_IO_OUT : KVM_EXIT_IO_IN;
@@ -178,21 +181,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	run->s.regs.regs.rsi = le32(head + 12);
 	run->s.regs.regs.rdi = le32(head + 16);
 
+	/* As the run loop does: each element of a `rep ins/outs` is one access. */
+	run->io.port = head[0] & 32 ? COM1_PORT + (head[2] & 7) : HC_PORT;
+	ret = VCPU_CONTINUE;
+	for (uint32_t i = 0; i < count && ret == VCPU_CONTINUE; i++)
+		ret = bus_access(&vcpu, &vm.pio, run->io.port, io + i * io_size, io_size,
+				 head[0] & 1);
 	if (head[0] & 32) {
-		run->io.port = COM1_PORT + (head[2] & 7);
-		for (uint32_t i = 0; i < count && io_size == 1; i++)
-			uart_io(&vcpu, run->io.port, head[0] & 1, io + i);
-		check(vcpu.uart.pending == CONSOLE_EMPTY || vcpu.uart.pending == CONSOLE_EOF ||
-		      (vcpu.uart.pending >= 0 && vcpu.uart.pending < 256));
+		check(ret == VCPU_CONTINUE);
+		check(vm.console.pending == CONSOLE_EMPTY || vm.console.pending == CONSOLE_EOF ||
+		      (vm.console.pending >= 0 && vm.console.pending < 256));
 	} else {
-		run->io.port = HC_PORT;
-		ret = hypercall_dispatch(&vcpu);
-		check(ret == VCPU_CONTINUE || ret == VCPU_EXITED || ret == VCPU_BAD_HYPERCALL);
+		check(ret == VCPU_CONTINUE || ret == VCPU_EXITED || ret == VCPU_BAD_HYPERCALL ||
+		      ret == VCPU_SYNC);
 		if (ret == VCPU_BAD_HYPERCALL)
 			check(!strncmp(vcpu.why, "bad hypercall: ", 15));
 		if (ret == VCPU_EXITED)
 			check(vcpu.exit_status >= 0 && vcpu.exit_status <= 255);
-		if (ret == VCPU_CONTINUE) /* every call answered in EAX */
+		if (ret == VCPU_CONTINUE || ret == VCPU_SYNC) /* every call answered in EAX */
 			check(run->kvm_dirty_regs == KVM_SYNC_X86_REGS);
 		check(vcpu.nr_reports <= HC_REPORT_MAX);
 	}

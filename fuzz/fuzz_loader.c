@@ -44,7 +44,8 @@ static struct vm *fake_vm(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct vm *vm = fake_vm();
-	char err[200];
+	const char *err = vm->error;
+	char check_err[200];
 	uint32_t entry = 0xdeadbeef;
 	uint64_t gpa = 0;
 
@@ -52,30 +53,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t *image = malloc(size ? size : 1);
 
 	memcpy(image, data, size);
-	err[0] = '\0';
-	if (vm_load_elf(vm, image, size, &entry, err, sizeof(err)) == 0) {
+	vm->error[0] = '\0';
+	if (__vm_load_elf(vm, image, size, &entry) == 0) {
 		/* Loaded: then it was an ELF, and its entry is in guest memory. */
 		check(image_is_elf(image, size));
 		check(vm_gpa_to_hva(vm, entry, 1) != NULL);
-		check(elf_check(image, size, MEM_END, err, sizeof(err)) == 0);
+		check(elf_check(image, size, MEM_END, check_err, sizeof(check_err)) == 0);
 	} else {
-		check(err[0] != '\0' && strlen(err) < sizeof(err));
+		check(err[0] != '\0' && strlen(err) < sizeof(vm->error));
 		check(entry == 0xdeadbeef);
-		check(elf_check(image, size, SLOT_SIZE, err, sizeof(err)) != 0);
+		check(elf_check(image, size, SLOT_SIZE, check_err, sizeof(check_err)) != 0);
 	}
 
 	if (size >= 4)
 		memcpy(&gpa, image, 4);
 	gpa = (gpa & 1) ? gpa : gpa % 0x120000; /* odd: anywhere; even: near the slots */
-	err[0] = '\0';
-	if (vm_load_flat(vm, gpa, image, size, err, sizeof(err)) == 0) {
+	vm->error[0] = '\0';
+	if (__vm_load_flat(vm, gpa, image, size) == 0) {
 		uint8_t *dst = vm_gpa_to_hva(vm, gpa, size);
 
 		check(size && dst && !memcmp(dst, image, size));
-		check(flat_check(gpa, size, MEM_END, err, sizeof(err)) == 0);
+		check(flat_check(gpa, size, MEM_END, check_err, sizeof(check_err)) == 0);
 	} else {
 		check(err[0] != '\0');
-		check(flat_check(gpa, size, SLOT_SIZE, err, sizeof(err)) != 0);
+		check(flat_check(gpa, size, SLOT_SIZE, check_err, sizeof(check_err)) != 0);
 	}
 	free(image);
 	return 0;

@@ -53,19 +53,21 @@ struct sink {
 	int in_len, in_pos;
 };
 
-static void sink_write(void *opaque, const void *buf, size_t len)
+static void sink_write(void *opaque, struct vcpu *vcpu, const void *buf, size_t len)
 {
 	struct sink *s = opaque;
 
+	(void)vcpu;
 	for (size_t i = 0; i < len; i++, s->bytes++)
 		if (s->sequence && ((const uint8_t *)buf)[i] != (uint8_t)s->bytes)
 			s->bad++;
 }
 
-static int sink_getc(void *opaque, bool wait)
+static int sink_getc(void *opaque, struct vcpu *vcpu, bool wait)
 {
 	struct sink *s = opaque;
 
+	(void)vcpu;
 	if (s->in_pos < s->in_len)
 		return s->in[s->in_pos++];
 	return wait ? CONSOLE_EOF : CONSOLE_EMPTY;
@@ -74,22 +76,19 @@ static int sink_getc(void *opaque, bool wait)
 static struct vcpu *new_guest(const uint8_t *image, size_t len, uint16_t segment,
 			      struct sink *s)
 {
-	struct vm *vm = vm_create();
-	struct vcpu *vcpu;
-	char err[160];
+	const struct console_ops console = { sink_write, sink_getc, s };
+	struct guest_spec spec = {
+		.mem_size = MEM_SIZE,
+		.mode = GUEST_REAL,
+		.image = image,
+		.len = len,
+		.load_gpa = (uint64_t)segment << 4,
+	};
+	struct vcpu *vcpu = vm_create_with_one_vcpu(&spec);
 
-	vm_add_memory(vm, 0, MEM_SIZE);
-	if (vm_load_flat(vm, (uint64_t)segment << 4, image, len, err, sizeof(err)))
-		kvm_die("%s", err);
-	vcpu = vcpu_add(vm);
-	vcpu_set_real_mode(vcpu, segment, 0);
-	vcpu->console = (struct console){ sink_write, sink_getc, s };
+	vm_set_console(vcpu->vm, &console);
 	return vcpu;
 }
-
-static const char *const class_names[] = {
-	"halted", "exited", "timed out", "stopped", "crashed", "bad hypercall",
-};
 
 /* The start of vcpu->why, without the numbers: "KVM_EXIT_SHUTDOWN ...". */
 static void why_kind(const char *why, char *kind, size_t len)
@@ -113,10 +112,10 @@ static void count_kind(enum vcpu_result r, const char *why)
 	int i;
 
 	why_kind(why, k, sizeof(k));
-	if (!strncmp(k, class_names[r], strlen(class_names[r])))
+	if (!strncmp(k, vcpu_result_name(r), strlen(vcpu_result_name(r))))
 		snprintf(kind, sizeof(kind), "%s", k);
 	else
-		snprintf(kind, sizeof(kind), "%s: %s", class_names[r], k);
+		snprintf(kind, sizeof(kind), "%s: %s", vcpu_result_name(r), k);
 	for (i = 0; i < MAX_KINDS && kinds[i].count; i++)
 		if (!strcmp(kinds[i].kind, kind))
 			break;
@@ -177,7 +176,7 @@ static int fuzz(int first, int runs, uint64_t seed, unsigned int timeout_ms)
 		regs.rbp = (uint16_t)rng();
 		regs.rdx = HC_PORT;
 		vcpu_regs_set(vcpu, &regs);
-		vcpu->empty_bus_fatal = run & 1;
+		vcpu->vm->empty_bus_fatal = run & 1;
 
 		t0 = now_ns();
 		r = vcpu_run(vcpu, timeout_ms);
@@ -223,7 +222,7 @@ static int fuzz(int first, int runs, uint64_t seed, unsigned int timeout_ms)
 	printf("# results:");
 	for (int i = 0; i <= VCPU_BAD_HYPERCALL; i++)
 		if (classes[i])
-			printf(" %s=%llu", class_names[i], (unsigned long long)classes[i]);
+			printf(" %s=%llu", vcpu_result_name(i), (unsigned long long)classes[i]);
 	printf("\n# %llu KVM exits, %llu hypercalls, %llu bytes of output; "
 	       "longest run %llu ms, all runs %llu ms\n",
 	       (unsigned long long)exits, (unsigned long long)hypercalls,

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include "mini-kvm/kvm.h"
 
@@ -152,29 +151,34 @@ static struct kvm_cpuid2 *supported_cpuid(int kvm_fd)
 		if (!cpuid)
 			return NULL;
 		cpuid->nent = nent;
-		if (!ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid))
+		int ret = __kvm_fd_ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid, NULL, 0);
+
+		if (!ret)
 			return cpuid;
 		free(cpuid);
-		if (errno != E2BIG)
+		if (ret != -E2BIG)
 			return NULL;
 	}
 	return NULL;
 }
 
 /*
- * The CPU KVM supports, plus mini-kvm's signature at HC_CPUID_LEAF. Long
- * mode would need this too; protected-mode guests use it to pick their
- * console. Returns 0 or -errno.
+ * The CPU KVM supports (KVM's own signature at 0x40000000 included), plus
+ * mini-kvm's at HC_CPUID_LEAF. Long mode needs this too; protected-mode
+ * guests use it to pick their console. Returns 0 or -errno.
  */
-int vcpu_set_cpuid(struct vcpu *vcpu)
+int __vcpu_set_cpuid(struct vcpu *vcpu)
 {
 	struct kvm_cpuid2 *cpuid = supported_cpuid(vcpu->vm->kvm_fd);
 	struct kvm_cpuid_entry2 *leaf;
 	uint32_t i;
-	int ret = 0;
+	int ret;
 
-	if (!cpuid)
-		return -errno;
+	if (!cpuid) {
+		snprintf(vcpu->vm->error, sizeof(vcpu->vm->error),
+			 "KVM_GET_SUPPORTED_CPUID failed");
+		return -EIO;
+	}
 	for (i = 0; i < cpuid->nent && cpuid->entries[i].function != HC_CPUID_LEAF; i++)
 		;
 	leaf = &cpuid->entries[i];
@@ -187,8 +191,7 @@ int vcpu_set_cpuid(struct vcpu *vcpu)
 		.ecx = HC_CPUID_SIG_ECX,
 		.edx = HC_CPUID_SIG_EDX,
 	};
-	if (ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid) < 0)
-		ret = -errno;
+	ret = __vcpu_ioctl(vcpu, KVM_SET_CPUID2, cpuid);
 	free(cpuid);
-	return ret;
+	return ret < 0 ? ret : 0;
 }

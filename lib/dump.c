@@ -4,7 +4,6 @@
  * registers, the bytes at the instruction pointer, and a hint.
  */
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include "mini-kvm/kvm.h"
 
@@ -20,13 +19,12 @@ static void dump_segment(FILE *out, const char *name, const struct kvm_segment *
 static uint8_t *code_at_ip(struct vcpu *vcpu, const struct kvm_regs *regs,
 			   const struct kvm_sregs *sregs, uint64_t *linear)
 {
-	struct kvm_translation tr;
+	uint64_t gpa;
 
 	*linear = sregs->cs.base + (sregs->cr0 & 1 ? regs->rip : (regs->rip & 0xffff));
-	tr = (struct kvm_translation){ .linear_address = *linear };
-	if (ioctl(vcpu->fd, KVM_TRANSLATE, &tr) < 0 || !tr.valid)
+	if (__vcpu_translate(vcpu, *linear, &gpa))
 		return NULL;
-	return vm_gpa_to_hva(vcpu->vm, tr.physical_address, 16);
+	return vm_gpa_to_hva(vcpu->vm, gpa, 16);
 }
 
 void vcpu_dump(struct vcpu *vcpu, FILE *out)
@@ -36,8 +34,8 @@ void vcpu_dump(struct vcpu *vcpu, FILE *out)
 	uint64_t linear;
 	uint8_t *code;
 
-	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0 ||
-	    ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0) {
+	if (__kvm_fd_ioctl(vcpu->fd, KVM_GET_REGS, &regs, NULL, 0) < 0 ||
+	    __kvm_fd_ioctl(vcpu->fd, KVM_GET_SREGS, &sregs, NULL, 0) < 0) {
 		fprintf(out, "  (registers unavailable)\n");
 		return;
 	}

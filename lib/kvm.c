@@ -28,9 +28,26 @@ void kvm_die(const char *fmt, ...)
 	exit(MINI_KVM_EXIT_CANNOT_START);
 }
 
-void kvm_die_ioctl(const char *ioctl_name, int err)
+long __kvm_ioctl(int fd, unsigned long cmd, const char *name, void *arg, char *err, size_t errlen)
 {
-	kvm_die("%s failed: %s (errno %d)", ioctl_name, strerror(err), err);
+	long ret = ioctl(fd, cmd, arg);
+
+	if (ret >= 0)
+		return ret;
+	ret = -errno;
+	if (err)
+		snprintf(err, errlen, "%s failed: %s (errno %ld)", name, strerror(-ret), -ret);
+	return ret;
+}
+
+long kvm_ioctl_or_die(int fd, unsigned long cmd, const char *name, void *arg)
+{
+	char err[160];
+	long ret = __kvm_ioctl(fd, cmd, name, arg, err, sizeof(err));
+
+	if (ret < 0)
+		kvm_die("%s", err);
+	return ret;
 }
 
 uint64_t now_ns(void)
@@ -64,7 +81,7 @@ int __kvm_open(void)
 
 	if (fd < 0)
 		return -errno;
-	version = ioctl(fd, KVM_GET_API_VERSION, 0);
+	version = __kvm_fd_ioctl(fd, KVM_GET_API_VERSION, 0, NULL, 0);
 	if (version != KVM_API_VERSION) {
 		close(fd);
 		return -EPROTO;
@@ -114,7 +131,7 @@ int kvm_open(void)
 /* KVM_CHECK_EXTENSION: > 0 when the capability is there. */
 int kvm_check_cap(int kvm_fd, long cap)
 {
-	int ret = ioctl(kvm_fd, KVM_CHECK_EXTENSION, cap);
+	long ret = __kvm_fd_ioctl(kvm_fd, KVM_CHECK_EXTENSION, cap, NULL, 0);
 
 	return ret < 0 ? 0 : ret;
 }

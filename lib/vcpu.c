@@ -1,126 +1,135 @@
 // SPDX-License-Identifier: MIT
 /*
  * vCPUs and the run loop. KVM_RUN returns to us on every exit the kernel
- * cannot handle itself; we decode it, play the device behind it, and go
- * round again until the guest ends, crashes or runs out of time.
+ * cannot handle itself; we hand it to the device on the bus behind it,
+ * and go round again until the guest ends, crashes or runs out of time.
  *
- * The time limit is race-free: VCPU_KICK_SIGNAL stays blocked in the vCPU
- * thread and is unblocked only inside KVM_RUN (KVM_SET_SIGNAL_MASK), so a
- * kick that lands between two KVM_RUNs waits, pending, for the next one.
+ * The time limit and stop are race-free: VCPU_KICK_SIGNAL stays blocked
+ * in the vCPU thread and is unblocked only inside KVM_RUN (with
+ * KVM_SET_SIGNAL_MASK) and inside vcpu_wait_fd(), so a kick that lands in
+ * between waits, pending, for the next one.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "mini-kvm/kvm.h"
+#include "mini-kvm/device.h"
+
+/* Where KVM may put the TSS that Intel needs to emulate real mode. */
+#define KVM_TSS_ADDR 0xfffbd000
 
 static void ignore_kick(int sig)
 {
 	(void)sig;
 }
 
-/* Block the kick in this thread, and let KVM_RUN unblock it. */
-static int vcpu_prepare_kick(struct vcpu *vcpu)
+static void install_kick_handler(void)
 {
 	struct sigaction sa = { .sa_handler = ignore_kick };
+
+	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
+}
+
+/*
+ * What a VM needs once, before its first vCPU: the size of kvm_run, and
+ * on Intel a TSS for emulating real mode. Also, before any vCPU can be
+ * kicked, the kick's handler: its default action would kill the process.
+ */
+static int vm_prepare_vcpus(struct vm *vm)
+{
+	static pthread_once_t kick_handler_once = PTHREAD_ONCE_INIT;
+	long ret;
+
+	pthread_once(&kick_handler_once, install_kick_handler);
+	ret = __kvm_fd_ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0, vm->error, sizeof(vm->error));
+	if (ret < 0)
+		return ret;
+	vm->run_size = ret;
+	if (kvm_check_cap(vm->kvm_fd, KVM_CAP_SET_TSS_ADDR))
+		return __vm_ioctl(vm, KVM_SET_TSS_ADDR, KVM_TSS_ADDR);
+	return 0;
+}
+
+int __vcpu_add(struct vm *vm, struct vcpu **vcpup)
+{
+	struct vcpu *vcpu;
+	int ret;
+
+	*vcpup = NULL;
+	if (vm->nr_vcpus == VM_MAX_VCPUS) {
+		snprintf(vm->error, sizeof(vm->error), "at most %d vCPUs per VM", VM_MAX_VCPUS);
+		return -ENOSPC;
+	}
+	if (!vm->nr_vcpus && (ret = vm_prepare_vcpus(vm)))
+		return ret;
+	vcpu = calloc(1, sizeof(*vcpu));
+	if (!vcpu)
+		return -ENOMEM;
+	vcpu->vm = vm;
+	vcpu->id = vm->nr_vcpus;
+	vcpu->fd = __vm_ioctl(vm, KVM_CREATE_VCPU, (long)vcpu->id);
+	if (vcpu->fd < 0) {
+		ret = vcpu->fd;
+		goto out_free;
+	}
+	vcpu->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
+	if (vcpu->run == MAP_FAILED) {
+		ret = -errno;
+		snprintf(vm->error, sizeof(vm->error), "mmap of the vCPU's kvm_run: %s",
+			 strerror(-ret));
+		goto out_close;
+	}
+	if (vm->has_sync_regs)
+		vcpu->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
+	vm->vcpus[vm->nr_vcpus++] = vcpu;
+	*vcpup = vcpu;
+	return 0;
+out_close:
+	close(vcpu->fd);
+out_free:
+	free(vcpu);
+	return ret;
+}
+
+struct vcpu *vcpu_add(struct vm *vm)
+{
+	struct vcpu *vcpu;
+
+	if (__vcpu_add(vm, &vcpu))
+		kvm_die("%s", vm->error);
+	return vcpu;
+}
+
+/*
+ * On the vCPU's own thread: block the kick here, and let KVM_RUN (and
+ * vcpu_wait_fd()) unblock it. Only then may vcpu_kick() signal the thread.
+ */
+static int vcpu_take_thread(struct vcpu *vcpu)
+{
 	struct {
 		struct kvm_signal_mask head;
 		uint8_t sigset[8]; /* the kernel's sigset_t, not glibc's */
 	} mask = { .head.len = 8 };
 	sigset_t set;
+	int ret;
 
-	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
+	if (vcpu->thread_set)
+		return 0;
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	pthread_sigmask(SIG_BLOCK, NULL, &set);
-	sigdelset(&set, VCPU_KICK_SIGNAL);
-	memcpy(mask.sigset, &set, sizeof(mask.sigset));
-	if (ioctl(vcpu->fd, KVM_SET_SIGNAL_MASK, &mask) < 0)
-		return -errno;
+	pthread_sigmask(SIG_BLOCK, NULL, &vcpu->run_sigmask);
+	sigdelset(&vcpu->run_sigmask, VCPU_KICK_SIGNAL);
+	memcpy(mask.sigset, &vcpu->run_sigmask, sizeof(mask.sigset));
+	ret = __vcpu_ioctl(vcpu, KVM_SET_SIGNAL_MASK, &mask);
+	if (ret < 0)
+		return ret;
+	vcpu->thread = pthread_self();
+	__atomic_store_n(&vcpu->thread_set, true, __ATOMIC_SEQ_CST);
 	return 0;
-}
-
-struct vcpu *__vcpu_add(struct vm *vm, int *err)
-{
-	struct vcpu *vcpu = calloc(1, sizeof(*vcpu));
-
-	*err = -ENOMEM;
-	if (!vcpu)
-		return NULL;
-	*err = -ENOSPC;
-	if (vm->nr_vcpus == VM_MAX_VCPUS)
-		goto out_free;
-	vcpu->vm = vm;
-	vcpu->id = vm->nr_vcpus;
-	vcpu->fd = ioctl(vm->fd, KVM_CREATE_VCPU, vcpu->id);
-	*err = -errno;
-	if (vcpu->fd < 0)
-		goto out_free;
-	vcpu->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
-	*err = -errno;
-	if (vcpu->run == MAP_FAILED)
-		goto out_close;
-	if (vm->has_sync_regs)
-		vcpu->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
-	uart_reset(&vcpu->uart);
-	vm->vcpus[vm->nr_vcpus++] = vcpu;
-	*err = 0;
-	return vcpu;
-out_close:
-	close(vcpu->fd);
-out_free:
-	free(vcpu);
-	return NULL;
-}
-
-struct vcpu *vcpu_add(struct vm *vm)
-{
-	int err;
-	struct vcpu *vcpu = __vcpu_add(vm, &err);
-
-	if (!vcpu)
-		kvm_die_ioctl("KVM_CREATE_VCPU", -err);
-	return vcpu;
-}
-
-/*
- * With KVM_CAP_SYNC_REGS the registers travel in kvm_run on every exit,
- * so reading them costs no ioctl and writing them costs none either.
- */
-void vcpu_regs_get(struct vcpu *vcpu, struct kvm_regs *regs)
-{
-	if (vcpu->vm->has_sync_regs)
-		*regs = vcpu->run->s.regs.regs;
-	else if (ioctl(vcpu->fd, KVM_GET_REGS, regs) < 0)
-		kvm_die_ioctl("KVM_GET_REGS", errno);
-}
-
-void vcpu_regs_set(struct vcpu *vcpu, struct kvm_regs *regs)
-{
-	if (vcpu->vm->has_sync_regs) {
-		vcpu->run->s.regs.regs = *regs;
-		vcpu->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
-	} else if (ioctl(vcpu->fd, KVM_SET_REGS, regs) < 0) {
-		kvm_die_ioctl("KVM_SET_REGS", errno);
-	}
-}
-
-void vcpu_sregs_get(struct vcpu *vcpu, struct kvm_sregs *sregs)
-{
-	if (ioctl(vcpu->fd, KVM_GET_SREGS, sregs) < 0)
-		kvm_die_ioctl("KVM_GET_SREGS", errno);
-}
-
-void vcpu_sregs_set(struct vcpu *vcpu, struct kvm_sregs *sregs)
-{
-	if (ioctl(vcpu->fd, KVM_SET_SREGS, sregs) < 0)
-		kvm_die_ioctl("KVM_SET_SREGS", errno);
 }
 
 /* One KVM_RUN. Returns 0 or -errno (-EINTR when kicked). */
@@ -130,9 +139,9 @@ int __vcpu_run_once(struct vcpu *vcpu)
 
 	if (!vcpu->stats.first_run_ns)
 		vcpu->stats.first_run_ns = now_ns();
-	ret = ioctl(vcpu->fd, KVM_RUN, 0);
+	ret = __kvm_fd_ioctl(vcpu->fd, KVM_RUN, 0, NULL, 0);
 	if (ret < 0)
-		return -errno;
+		return ret;
 	if (vcpu->run->exit_reason < VCPU_EXIT_REASONS)
 		vcpu->stats.exits[vcpu->run->exit_reason]++;
 	return 0;
@@ -142,42 +151,20 @@ int __vcpu_run_once(struct vcpu *vcpu)
 void vcpu_kick(struct vcpu *vcpu)
 {
 	__atomic_store_n(&vcpu->stop, 1, __ATOMIC_SEQ_CST);
-	if (vcpu->thread)
+	if (__atomic_load_n(&vcpu->thread_set, __ATOMIC_SEQ_CST))
 		pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
 }
 
-/* An access with no device behind it: reads all-ones, writes vanish. */
-static int empty_bus(struct vcpu *vcpu, const char *what, uint64_t addr, bool write, void *data,
-		     uint32_t len)
-{
-	vcpu->stats.empty_bus++;
-	if (vcpu->log)
-		fprintf(vcpu->log, "vcpu%d: %s %s 0x%llx (%u bytes): no device\n", vcpu->id, what,
-			write ? "write" : "read", (unsigned long long)addr, len);
-	if (!write)
-		memset(data, 0xff, len);
-	if (!vcpu->empty_bus_fatal)
-		return VCPU_CONTINUE;
-	snprintf(vcpu->why, sizeof(vcpu->why), "%s %s at 0x%llx: no device there", what,
-		 write ? "write" : "read", (unsigned long long)addr);
-	return VCPU_CRASHED;
-}
-
+/* Each element of a `rep ins/outs` is one access of the bus. */
 static int handle_io(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 	bool out = run->io.direction == KVM_EXIT_IO_OUT;
-	uint16_t port = run->io.port;
 	int ret = VCPU_CONTINUE;
 
-	if (port == HC_PORT)
-		return hypercall_dispatch(vcpu);
 	for (uint32_t i = 0; i < run->io.count && ret == VCPU_CONTINUE; i++) {
-		if (port >= COM1_PORT && port < COM1_PORT + 8 && run->io.size == 1)
-			uart_io(vcpu, port, out, data);
-		else
-			ret = empty_bus(vcpu, "port", port, out, data, run->io.size);
+		ret = bus_access(vcpu, &vcpu->vm->pio, run->io.port, data, run->io.size, out);
 		data += run->io.size;
 	}
 	return ret;
@@ -186,38 +173,32 @@ static int handle_io(struct vcpu *vcpu)
 static void log_exit(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
+	FILE *log = vcpu->vm->log;
 
-	fprintf(vcpu->log, "vcpu%d: %s", vcpu->id, kvm_exit_reason_name(run->exit_reason));
+	fprintf(log, "vcpu%d: %s", vcpu->id, kvm_exit_reason_name(run->exit_reason));
 	if (run->exit_reason == KVM_EXIT_IO)
-		fprintf(vcpu->log, " %s port 0x%x size %u count %u",
+		fprintf(log, " %s port 0x%x size %u count %u",
 			run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in", run->io.port,
 			run->io.size, run->io.count);
 	else if (run->exit_reason == KVM_EXIT_MMIO)
-		fprintf(vcpu->log, " %s 0x%llx len %u", run->mmio.is_write ? "write" : "read",
+		fprintf(log, " %s 0x%llx len %u", run->mmio.is_write ? "write" : "read",
 			(unsigned long long)run->mmio.phys_addr, run->mmio.len);
-	fputc('\n', vcpu->log);
-}
-
-static int vcpu_end(struct vcpu *vcpu, enum vcpu_result result, const char *why)
-{
-	snprintf(vcpu->why, sizeof(vcpu->why), "%s", why);
-	return result;
+	fputc('\n', log);
 }
 
 /* Returns VCPU_CONTINUE, or why the guest ended. */
 static int handle_exit(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
-	char why[80];
 
-	if (vcpu->log)
+	if (vcpu->vm->log)
 		log_exit(vcpu);
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		return handle_io(vcpu);
 	case KVM_EXIT_MMIO:
-		return empty_bus(vcpu, "memory", run->mmio.phys_addr, run->mmio.is_write,
-				 run->mmio.data, run->mmio.len);
+		return bus_access(vcpu, &vcpu->vm->mmio, run->mmio.phys_addr, run->mmio.data,
+				  run->mmio.len, run->mmio.is_write);
 	case KVM_EXIT_HLT:
 		return vcpu_end(vcpu, VCPU_HALTED, "hlt");
 	case KVM_EXIT_INTR:
@@ -225,20 +206,19 @@ static int handle_exit(struct vcpu *vcpu)
 	case KVM_EXIT_SHUTDOWN:
 		return vcpu_end(vcpu, VCPU_CRASHED, "KVM_EXIT_SHUTDOWN (triple fault)");
 	case KVM_EXIT_INTERNAL_ERROR:
-		snprintf(why, sizeof(why), "KVM_EXIT_INTERNAL_ERROR, suberror %u",
-			 run->internal.suberror);
-		return vcpu_end(vcpu, VCPU_CRASHED, why);
+		return vcpu_end(vcpu, VCPU_CRASHED, "KVM_EXIT_INTERNAL_ERROR, suberror %u",
+				run->internal.suberror);
 	case KVM_EXIT_FAIL_ENTRY:
-		snprintf(why, sizeof(why), "KVM_EXIT_FAIL_ENTRY, hardware reason 0x%llx",
-			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
-		return vcpu_end(vcpu, VCPU_CRASHED, why);
+		return vcpu_end(vcpu, VCPU_CRASHED, "KVM_EXIT_FAIL_ENTRY, hardware reason 0x%llx",
+				(unsigned long long)run->fail_entry.hardware_entry_failure_reason);
 	default:
-		snprintf(why, sizeof(why), "unexpected %s", kvm_exit_reason_name(run->exit_reason));
-		return vcpu_end(vcpu, VCPU_CRASHED, why);
+		return vcpu_end(vcpu, VCPU_CRASHED, "unexpected %s",
+				kvm_exit_reason_name(run->exit_reason));
 	}
 }
 
-static timer_t vcpu_arm_timer(unsigned int timeout_ms)
+/* The time limit: a kick of this thread when it passes. */
+static int vcpu_arm_timer(struct vcpu *vcpu, unsigned int timeout_ms, timer_t *timer)
 {
 	struct sigevent sev = {
 		.sigev_notify = SIGEV_THREAD_ID,
@@ -248,13 +228,14 @@ static timer_t vcpu_arm_timer(unsigned int timeout_ms)
 		.it_value.tv_sec = timeout_ms / 1000,
 		.it_value.tv_nsec = (timeout_ms % 1000) * 1000000L,
 	};
-	timer_t timer;
 
 	sev._sigev_un._tid = gettid(); /* sigev_notify_thread_id */
-	if (timer_create(CLOCK_MONOTONIC, &sev, &timer))
-		kvm_die("timer_create: %s", strerror(errno));
-	timer_settime(timer, 0, &its, NULL);
-	return timer;
+	if (timer_create(CLOCK_MONOTONIC, &sev, timer) || timer_settime(*timer, 0, &its, NULL)) {
+		snprintf(vcpu->vm->error, sizeof(vcpu->vm->error), "timer_create: %s",
+			 strerror(errno));
+		return -errno;
+	}
+	return 0;
 }
 
 /* Take the pending kick, so that the next KVM_RUN really runs. */
@@ -269,44 +250,43 @@ static void vcpu_eat_kick(void)
 		;
 }
 
-/*
- * Run until the guest ends. timeout_ms = 0 means no time limit (the
- * command's choice, never a test's). Must be called on the vCPU's own
- * thread.
- */
-enum vcpu_result vcpu_run(struct vcpu *vcpu, unsigned int timeout_ms)
+static int vcpu_run_loop(struct vcpu *vcpu)
 {
-	uint64_t deadline = now_ns() + timeout_ms * 1000000ull;
-	timer_t timer = NULL;
 	int ret, result = VCPU_CONTINUE;
 
-	vcpu->thread = pthread_self();
-	ret = vcpu_prepare_kick(vcpu);
-	if (ret)
-		kvm_die_ioctl("KVM_SET_SIGNAL_MASK", -ret);
-	if (timeout_ms)
-		timer = vcpu_arm_timer(timeout_ms);
 	while (result == VCPU_CONTINUE) {
-		if (__atomic_load_n(&vcpu->stop, __ATOMIC_SEQ_CST)) {
-			result = vcpu_end(vcpu, VCPU_STOPPED, "stopped");
-			break;
-		}
-		if (timeout_ms && now_ns() >= deadline) {
-			result = vcpu_end(vcpu, VCPU_TIMEOUT, "time limit reached");
-			break;
-		}
+		if (__atomic_load_n(&vcpu->stop, __ATOMIC_SEQ_CST))
+			return vcpu_end(vcpu, VCPU_STOPPED, "stopped");
+		if (vcpu->deadline_ns && now_ns() >= vcpu->deadline_ns)
+			return vcpu_end(vcpu, VCPU_TIMEOUT, "time limit reached");
 		ret = __vcpu_run_once(vcpu);
 		if (ret == -EINTR || ret == -EAGAIN) {
 			vcpu_eat_kick();
 			vcpu->run->exit_reason = KVM_EXIT_INTR;
 		} else if (ret) {
-			snprintf(vcpu->why, sizeof(vcpu->why), "KVM_RUN failed: %s (errno %d)",
-				 strerror(-ret), -ret);
-			result = VCPU_CRASHED;
-			break;
+			return vcpu_end(vcpu, VCPU_CRASHED, "KVM_RUN failed: %s (errno %d)",
+					strerror(-ret), -ret);
 		}
+		/* A device's wait cut short by a stop or the limit ends at the top. */
 		result = handle_exit(vcpu);
 	}
+	return result;
+}
+
+/*
+ * Run until the guest ends, or reaches an HC_SYNC stage (call again to go
+ * on). timeout_ms = 0 means no time limit (the command's choice, never a
+ * test's). Must be called on the vCPU's own thread.
+ */
+enum vcpu_result vcpu_run(struct vcpu *vcpu, unsigned int timeout_ms)
+{
+	timer_t timer = NULL;
+	int result;
+
+	if (vcpu_take_thread(vcpu) || (timeout_ms && vcpu_arm_timer(vcpu, timeout_ms, &timer)))
+		return vcpu_end(vcpu, VCPU_CRASHED, "%s", vcpu->vm->error);
+	vcpu->deadline_ns = timeout_ms ? now_ns() + timeout_ms * 1000000ull : 0;
+	result = vcpu_run_loop(vcpu);
 	if (timer)
 		timer_delete(timer);
 	vcpu_eat_kick();
@@ -316,11 +296,12 @@ enum vcpu_result vcpu_run(struct vcpu *vcpu, unsigned int timeout_ms)
 
 const char *vcpu_result_name(enum vcpu_result result)
 {
-	static const char *const names[] = {
+	static const char *const names[VCPU_NR_RESULTS] = {
 		[VCPU_HALTED] = "halted",     [VCPU_EXITED] = "exited",
 		[VCPU_TIMEOUT] = "timed out", [VCPU_STOPPED] = "stopped",
 		[VCPU_CRASHED] = "crashed",   [VCPU_BAD_HYPERCALL] = "bad hypercall",
+		[VCPU_SYNC] = "sync",
 	};
 
-	return result >= 0 && result <= VCPU_BAD_HYPERCALL ? names[result] : "?";
+	return result >= 0 && result < VCPU_NR_RESULTS ? names[result] : "?";
 }

@@ -1,57 +1,57 @@
 // SPDX-License-Identifier: MIT
 /*
- * A VM: its file descriptor, its guest memory and, only when asked, the
- * in-kernel irqchip and PIT. One VM is also the unit of isolation: its
- * vCPUs can reach all of its memory slots, and nothing else.
+ * A VM: its file descriptor, its guest memory, its devices and, only when
+ * asked, the in-kernel irqchip and PIT. One VM is also the unit of
+ * isolation: its vCPUs can reach all of its memory slots, and nothing else.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "mini-kvm/kvm.h"
+#include "mini-kvm/device.h"
 
-/* Where KVM may put the TSS that Intel needs to emulate real mode. */
-#define KVM_TSS_ADDR 0xfffbd000
-
-struct vm *__vm_create(int kvm_fd, int *err)
+/*
+ * A VM with the devices every mini-kvm guest has: the hypercall port and
+ * COM1. Takes kvm_fd over when it succeeds (vm_destroy() closes it). Returns 0 or -errno;
+ * only KVM_CREATE_VM can fail here besides memory.
+ */
+int __vm_create(int kvm_fd, struct vm **vmp)
 {
 	struct vm *vm = calloc(1, sizeof(*vm));
 	int ret;
 
-	if (!vm) {
-		*err = -ENOMEM;
-		return NULL;
-	}
+	*vmp = NULL;
+	if (!vm)
+		return -ENOMEM;
 	vm->kvm_fd = kvm_fd;
-	vm->fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
+	vm->fd = __kvm_fd_ioctl(kvm_fd, KVM_CREATE_VM, 0, NULL, 0);
 	if (vm->fd < 0) {
-		*err = -errno;
+		ret = vm->fd;
 		free(vm);
-		return NULL;
+		return ret;
 	}
-	ret = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (ret <= 0 || (kvm_check_cap(kvm_fd, KVM_CAP_SET_TSS_ADDR) &&
-			 ioctl(vm->fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR) < 0)) {
-		*err = -errno;
-		close(vm->fd);
-		free(vm);
-		return NULL;
-	}
-	vm->run_size = ret;
 	vm->has_sync_regs = (kvm_check_cap(kvm_fd, KVM_CAP_SYNC_REGS) & KVM_SYNC_X86_REGS) != 0;
-	return vm;
+	console_init(&vm->console);
+	ret = hypercall_device_add(vm);
+	if (!ret)
+		ret = uart_add(vm, COM1_PORT);
+	if (ret) {
+		vm_destroy(vm);
+		return ret;
+	}
+	*vmp = vm;
+	return 0;
 }
 
 struct vm *vm_create(void)
 {
-	int err = 0;
-	struct vm *vm = __vm_create(kvm_open(), &err);
+	struct vm *vm;
+	int ret = __vm_create(kvm_open(), &vm);
 
-	if (!vm)
-		kvm_die_ioctl("KVM_CREATE_VM", -err);
+	if (ret)
+		kvm_die("KVM_CREATE_VM failed: %s", strerror(-ret));
 	return vm;
 }
 
@@ -62,10 +62,13 @@ void vm_destroy(struct vm *vm)
 		close(vm->vcpus[i]->fd);
 		free(vm->vcpus[i]);
 	}
+	bus_release(&vm->pio);
+	bus_release(&vm->mmio);
 	close(vm->fd);
 	for (int i = 0; i < vm->nr_mem; i++)
 		munmap(vm->mem[i].host, vm->mem[i].size);
-	close(vm->kvm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
 	free(vm);
 }
 
@@ -78,19 +81,27 @@ int __vm_add_memory(struct vm *vm, uint64_t gpa, uint64_t size)
 		.guest_phys_addr = gpa,
 		.memory_size = size,
 	};
+	int ret;
 
-	if (vm->nr_mem == VM_MAX_MEM_SLOTS || !size || size % 4096 || gpa % 4096)
+	if (vm->nr_mem == VM_MAX_MEM_SLOTS || !size || size % 4096 || gpa % 4096) {
+		snprintf(vm->error, sizeof(vm->error),
+			 "guest memory 0x%llx+0x%llx: not page-aligned, empty, or no slot left",
+			 (unsigned long long)gpa, (unsigned long long)size);
 		return -EINVAL;
+	}
 	mem->host = mmap(NULL, size, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (mem->host == MAP_FAILED)
-		return -errno;
+	if (mem->host == MAP_FAILED) {
+		ret = -errno;
+		snprintf(vm->error, sizeof(vm->error), "mmap of %llu bytes of guest memory: %s",
+			 (unsigned long long)size, strerror(-ret));
+		return ret;
+	}
 	region.userspace_addr = (uintptr_t)mem->host;
-	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
-		int err = -errno;
-
+	ret = __vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region);
+	if (ret < 0) {
 		munmap(mem->host, size);
-		return err;
+		return ret;
 	}
 	mem->gpa = gpa;
 	mem->size = size;
@@ -100,57 +111,51 @@ int __vm_add_memory(struct vm *vm, uint64_t gpa, uint64_t size)
 
 void vm_add_memory(struct vm *vm, uint64_t gpa, uint64_t size)
 {
-	int ret = __vm_add_memory(vm, gpa, size);
-
-	if (ret)
-		kvm_die_ioctl("KVM_SET_USER_MEMORY_REGION", -ret);
-}
-
-/*
- * The host address of guest-physical [gpa, gpa + len), or NULL unless the
- * whole range lies in one slot. Written so that no sum can wrap.
- */
-void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
-{
-	for (int i = 0; i < vm->nr_mem; i++) {
-		struct vm_mem *mem = &vm->mem[i];
-
-		if (gpa < mem->gpa || gpa - mem->gpa >= mem->size)
-			continue;
-		if (len > mem->size - (gpa - mem->gpa))
-			return NULL;
-		return mem->host + (gpa - mem->gpa);
-	}
-	return NULL;
+	if (__vm_add_memory(vm, gpa, size))
+		kvm_die("%s", vm->error);
 }
 
 /* The PIC pair, IOAPIC and local APICs, plus the i8254 PIT. */
 int __vm_create_irqchip(struct vm *vm)
 {
 	struct kvm_pit_config pit = { .flags = 0 };
+	int ret;
 
-	if (vm->nr_vcpus)
-		return -EBUSY; /* KVM wants the irqchip before any vCPU */
-	if (ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0) < 0)
-		return -errno;
-	if (ioctl(vm->fd, KVM_CREATE_PIT2, &pit) < 0)
-		return -errno;
+	if (vm->nr_vcpus) {
+		snprintf(vm->error, sizeof(vm->error),
+			 "KVM_CREATE_IRQCHIP must come before the first vCPU");
+		return -EBUSY;
+	}
+	ret = __vm_ioctl(vm, KVM_CREATE_IRQCHIP, 0);
+	if (!ret)
+		ret = __vm_ioctl(vm, KVM_CREATE_PIT2, &pit);
+	if (ret < 0)
+		return ret;
 	vm->has_irqchip = true;
 	return 0;
 }
 
 void vm_create_irqchip(struct vm *vm)
 {
-	int ret = __vm_create_irqchip(vm);
-
-	if (ret)
-		kvm_die_ioctl("KVM_CREATE_IRQCHIP/KVM_CREATE_PIT2", -ret);
+	if (__vm_create_irqchip(vm))
+		kvm_die("%s", vm->error);
 }
 
 void vm_irq_line(struct vm *vm, uint32_t irq, int level)
 {
 	struct kvm_irq_level line = { .irq = irq, .level = level };
 
-	if (ioctl(vm->fd, KVM_IRQ_LINE, &line) < 0)
-		kvm_die_ioctl("KVM_IRQ_LINE", errno);
+	vm_ioctl(vm, KVM_IRQ_LINE, &line);
+}
+
+void vm_set_console(struct vm *vm, const struct console_ops *ops)
+{
+	vm->console.ops = *ops;
+}
+
+/* Stop every vCPU of the VM: the VM ends when any of them ends it. */
+void vm_kick_all(struct vm *vm)
+{
+	for (int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(vm->vcpus[i]);
 }

@@ -238,12 +238,12 @@ struct sink {
 	uint64_t bytes, bad;
 };
 
-static void sink_write(void *opaque, const void *buf, size_t len)
+static void sink_write(void *opaque, struct vcpu *vcpu, const void *buf, size_t len)
 {
 	struct sink *s = opaque;
 	const uint8_t *p = buf;
 
-	test_console_write(&s->tc, buf, len);
+	test_console_write(&s->tc, vcpu, buf, len);
 	for (size_t i = 0; i < len; i++, s->bytes++)
 		if ((s->check == SINK_SEQUENCE && p[i] != (uint8_t)s->bytes) ||
 		    (s->check == SINK_SAME && p[i] != s->same))
@@ -411,16 +411,16 @@ FIXTURE_TEARDOWN(hostile)
 
 static struct vcpu *protected_mode_guest(const uint8_t *start, const uint8_t *end)
 {
-	struct vm *vm = vm_create();
-	struct vcpu *vcpu;
-	char err[160];
+	struct guest_spec spec = {
+		.mem_size = PROT_MEM,
+		.mode = GUEST_PROTECTED,
+		.image = start,
+		.len = end - start,
+		.load_gpa = PROT_LOAD,
+		.stack = PROT_MEM,
+	};
 
-	vm_add_memory(vm, 0, PROT_MEM);
-	if (vm_load_flat(vm, PROT_LOAD, start, end - start, err, sizeof(err)))
-		kvm_die("%s", err);
-	vcpu = vcpu_add(vm);
-	vcpu_set_protected_mode(vcpu, PROT_LOAD, PROT_MEM);
-	return vcpu;
+	return vm_create_with_one_vcpu(&spec);
 }
 
 static void attach_sink(struct vcpu *vcpu, struct sink *s, const char *input,
@@ -430,8 +430,9 @@ static void attach_sink(struct vcpu *vcpu, struct sink *s, const char *input,
 	s->check = check;
 	s->same = same;
 	s->bytes = s->bad = 0;
-	vcpu->console.write = sink_write;
-	vcpu->console.opaque = s;
+	s->tc.ops.write = sink_write;
+	s->tc.ops.opaque = s;
+	vm_set_console(vcpu->vm, &s->tc.ops);
 }
 
 /* The host after the hostile guest: its dump works and a good guest runs. */
@@ -470,7 +471,7 @@ TEST_F_TIMEOUT(hostile, ends_as_defined, 90)
 	else
 		vcpu = test_real_mode_guest(REAL_MEM, variant->segment, variant->start,
 					    variant->end);
-	vcpu->empty_bus_fatal = variant->empty_bus_fatal;
+	vcpu->vm->empty_bus_fatal = variant->empty_bus_fatal;
 	attach_sink(vcpu, s, variant->input, variant->check, variant->same);
 
 	t0 = now_ns();

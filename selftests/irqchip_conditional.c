@@ -75,15 +75,16 @@ GUEST_CODE(tick_guest, ".code32",
 	"ticks: .long 0\n");
 
 /*
- * IRQ1 unmasked, interrupts off; HC_VERSION tells the host it may raise
- * the line; then sti and hlt until the interrupt has been taken.
+ * IRQ1 unmasked, interrupts off; stage 1 tells the host it may raise the
+ * line; then sti and hlt until the interrupt has been taken.
  */
 GUEST_CODE(irq1_guest, ".code32",
 	"	mov $0x8000, %esp\n"
 	SET_GATE(0x21, ABS(irq1_guest, irq1_handler))
 	"	lidt " ABS(irq1_guest, irq1_idt) "\n"
 	PIC_INIT(0xfd)
-	HC(HC_VERSION)
+	"	mov $1, %ebx\n"
+	HC(HC_SYNC)
 	"	sti\n"
 	"1:	hlt\n"
 	"	cmpl $0, " ABS(irq1_guest, irqs) "\n"
@@ -102,17 +103,17 @@ GUEST_CODE(irq1_guest, ".code32",
 /* A VM with the irqchip and PIT, running code protected-mode at LOAD_ADDR. */
 static struct vcpu *irqchip_guest(const uint8_t *start, const uint8_t *end)
 {
-	struct vm *vm = vm_create();
-	struct vcpu *vcpu;
-	char err[160];
+	struct guest_spec spec = {
+		.mem_size = 1 << 20,
+		.mode = GUEST_PROTECTED,
+		.image = start,
+		.len = end - start,
+		.load_gpa = LOAD_ADDR,
+		.irqchip = true,
+	};
+	struct vcpu *vcpu = vm_create_with_one_vcpu(&spec);
 
-	vm_add_memory(vm, 0, 1 << 20);
-	vm_create_irqchip(vm);
-	if (vm_load_flat(vm, LOAD_ADDR, start, end - start, err, sizeof(err)))
-		kvm_die("%s", err);
-	vm_write_flat_gdt(vm, GDT_ADDR);
-	vcpu = vcpu_add(vm);
-	vcpu_set_protected_mode(vcpu, LOAD_ADDR, 0);
+	vm_write_flat_gdt(vcpu->vm, GDT_ADDR);
 	vcpu_load_gdt(vcpu, GDT_ADDR, 3 * 8 - 1);
 	return vcpu;
 }
@@ -156,10 +157,8 @@ TEST(injected_irq_line_reaches_guest)
 {
 	struct vcpu *vcpu = irqchip_guest(irq1_guest_start, irq1_guest_end);
 
-	ASSERT_EQ(0, __vcpu_run_once(vcpu));
-	ASSERT_EQ(KVM_EXIT_IO, vcpu->run->exit_reason);
-	ASSERT_EQ(VCPU_CONTINUE, hypercall_dispatch(vcpu)) TH_LOG("%s", vcpu->why);
-	ASSERT_EQ(1, vcpu->stats.hypercalls[HC_VERSION]) TH_LOG("not at the guest's sync point");
+	ASSERT_EQ(VCPU_SYNC, vcpu_run(vcpu, TEST_RUN_TIMEOUT_MS)) TH_LOG("%s", vcpu->why);
+	ASSERT_EQ(1, vcpu->sync_stage);
 	vm_irq_line(vcpu->vm, 1, 1);
 	vm_irq_line(vcpu->vm, 1, 0);
 

@@ -8,6 +8,7 @@
 #include <elf.h>
 #include <stdlib.h>
 
+#include "mini-kvm/device.h"
 #include "test_util.h"
 
 #define MEM_SIZE 0x10000
@@ -31,12 +32,15 @@ FIXTURE_SETUP(fake)
 	self->vm.has_sync_regs = true; /* registers live in kvm_run: no ioctl */
 	self->vcpu.vm = &self->vm;
 	self->vcpu.run = &self->run;
-	uart_reset(&self->vcpu.uart);
+	console_init(&self->vm.console);
+	ASSERT_EQ(0, hypercall_device_add(&self->vm));
+	ASSERT_EQ(0, uart_add(&self->vm, COM1_PORT));
 	test_console_attach(&self->vcpu, &self->tc, "in");
 }
 
 FIXTURE_TEARDOWN(fake)
 {
+	bus_release(&self->vm.pio);
 	free(self->vm.mem[0].host);
 }
 
@@ -79,15 +83,15 @@ TEST_F(fake, gpa_bounds_check_cannot_wrap)
 TEST_F(fake, flat_loader_refuses_empty_and_oversized)
 {
 	static uint8_t image[MEM_SIZE + 1];
-	char err[160];
+	const char *err = self->vm.error;
 
-	EXPECT_EQ(-1, vm_load_flat(&self->vm, 0x100000, image, 0, err, sizeof(err)));
+	EXPECT_EQ(-ENOEXEC, __vm_load_flat(&self->vm, 0x100000, image, 0));
 	EXPECT_STREQ("image is empty", err);
-	EXPECT_EQ(-1, vm_load_flat(&self->vm, 0x100000, image, sizeof(image), err, sizeof(err)));
+	EXPECT_EQ(-EFBIG, __vm_load_flat(&self->vm, 0x100000, image, sizeof(image)));
 	EXPECT_STREQ("image is 65537 bytes, larger than the guest memory at 0x100000 (65536 bytes)",
 		     err);
 	image[0] = 0xf4;
-	EXPECT_EQ(0, vm_load_flat(&self->vm, 0x100000, image, MEM_SIZE, err, sizeof(err)));
+	EXPECT_EQ(0, __vm_load_flat(&self->vm, 0x100000, image, MEM_SIZE));
 	EXPECT_EQ(0xf4, self->vm.mem[0].host[0]);
 }
 
@@ -96,15 +100,15 @@ TEST(flat_check_without_a_vm)
 {
 	char err[160];
 
-	EXPECT_EQ(-1, flat_check(0x100000, 0, 0x100000 + MEM_SIZE, err, sizeof(err)));
+	EXPECT_EQ(-ENOEXEC, flat_check(0x100000, 0, 0x100000 + MEM_SIZE, err, sizeof(err)));
 	EXPECT_STREQ("image is empty", err);
-	EXPECT_EQ(-1, flat_check(0x100000, MEM_SIZE + 1, 0x100000 + MEM_SIZE, err, sizeof(err)));
+	EXPECT_EQ(-EFBIG, flat_check(0x100000, MEM_SIZE + 1, 0x100000 + MEM_SIZE, err, sizeof(err)));
 	EXPECT_STREQ("image is 65537 bytes, larger than the guest memory at 0x100000 (65536 bytes)",
 		     err);
 	EXPECT_EQ(0, flat_check(0x100000, MEM_SIZE, 0x100000 + MEM_SIZE, err, sizeof(err)));
-	EXPECT_EQ(-1, flat_check(0x100000, 1, 0x1000, err, sizeof(err)));
+	EXPECT_EQ(-EFBIG, flat_check(0x100000, 1, 0x1000, err, sizeof(err)));
 	EXPECT_STREQ("image is 1 bytes, larger than the guest memory at 0x100000 (0 bytes)", err);
-	EXPECT_EQ(-1, flat_check(UINT64_MAX, 2, UINT64_MAX, err, sizeof(err))) TH_LOG("wrapped");
+	EXPECT_EQ(-EFBIG, flat_check(UINT64_MAX, 2, UINT64_MAX, err, sizeof(err))) TH_LOG("wrapped");
 }
 
 struct tiny_elf {
@@ -135,13 +139,14 @@ static struct tiny_elf tiny_elf(void)
  */
 static const char *load(struct vm *vm, struct tiny_elf *e, size_t len)
 {
-	static char err[160];
-	char check_err[160] = "";
+	static char check_err[160];
 	int checked = elf_check(e, len, 0x100000 + MEM_SIZE, check_err, sizeof(check_err));
 	uint32_t entry;
+	int loaded = __vm_load_elf(vm, e, len, &entry);
 
-	if (vm_load_elf(vm, e, len, &entry, err, sizeof(err)))
-		return checked && !strcmp(err, check_err) ? err : "elf_check() disagrees";
+	if (loaded)
+		return loaded == checked && !strcmp(vm->error, check_err) ? check_err
+									   : "elf_check() disagrees";
 	if (checked)
 		return "elf_check() disagrees";
 	return entry == e->eh.e_entry ? "loaded" : "wrong entry";
@@ -186,13 +191,8 @@ static int hypercall(struct vcpu *vcpu, uint8_t fn, uint32_t ebx, uint32_t ecx)
 {
 	struct kvm_run *run = vcpu->run;
 
-	run->exit_reason = KVM_EXIT_IO;
-	run->io = (typeof(run->io)){ .direction = KVM_EXIT_IO_OUT, .size = 1,
-				     .port = HC_PORT, .count = 1,
-				     .data_offset = sizeof(*run) };
-	((uint8_t *)run)[sizeof(*run)] = fn;
 	run->s.regs.regs = (struct kvm_regs){ .rbx = ebx, .rcx = ecx };
-	return hypercall_dispatch(vcpu);
+	return bus_access(vcpu, &vcpu->vm->pio, HC_PORT, &fn, 1, true);
 }
 
 TEST_F(fake, hypercall_decoding)
@@ -221,27 +221,34 @@ TEST_F(fake, hypercall_decoding)
 	EXPECT_EQ(1, vcpu->stats.hypercalls[HC_NR_FUNCTIONS]);
 }
 
+/* One byte to or from COM1 register reg, through the bus. */
+static void uart_io(struct vcpu *vcpu, unsigned int reg, bool out, uint8_t *byte)
+{
+	bus_access(vcpu, &vcpu->vm->pio, COM1_PORT + reg, byte, 1, out);
+}
+
 TEST_F(fake, uart_transmits_and_reports_input)
 {
 	struct vcpu *vcpu = &self->vcpu;
 	uint8_t byte;
 
-	uart_io(vcpu, COM1_PORT + 5, false, &byte);
+	uart_io(vcpu, 5, false, &byte);
 	EXPECT_EQ(0x61, byte) TH_LOG("LSR: THR empty and data ready");
-	uart_io(vcpu, COM1_PORT, false, &byte);
+	uart_io(vcpu, 0, false, &byte);
 	EXPECT_EQ('i', byte);
-	uart_io(vcpu, COM1_PORT, false, &byte);
+	uart_io(vcpu, 0, false, &byte);
 	EXPECT_EQ('n', byte);
-	uart_io(vcpu, COM1_PORT + 5, false, &byte);
+	uart_io(vcpu, 5, false, &byte);
 	EXPECT_EQ(0x60, byte) TH_LOG("LSR: no more input");
 	byte = 'u';
-	uart_io(vcpu, COM1_PORT, true, &byte);
+	uart_io(vcpu, 0, true, &byte);
 	byte = 0x80; /* DLAB: the next two registers are the divisor */
-	uart_io(vcpu, COM1_PORT + 3, true, &byte);
+	uart_io(vcpu, 3, true, &byte);
 	byte = 'x';
-	uart_io(vcpu, COM1_PORT, true, &byte);
-	EXPECT_STREQ("u", self->tc.out);
-	EXPECT_EQ('x', vcpu->uart.dll);
+	uart_io(vcpu, 0, true, &byte);
+	EXPECT_STREQ("u", self->tc.out) TH_LOG("a divisor byte reached the console");
+	uart_io(vcpu, 0, false, &byte);
+	EXPECT_EQ('x', byte) TH_LOG("DLL does not read back");
 }
 
 TEST_HARNESS_MAIN

@@ -75,15 +75,14 @@ FIXTURE_SETUP(os1k)
 {
 	struct kvm_regs regs;
 	uint32_t entry;
-	char err[160];
 
 	self->vm = vm_create();
 	vm_add_memory(self->vm, 0, OS1K_MEM);
 	vm_create_irqchip(self->vm);
-	ASSERT_EQ(0, vm_load_elf(self->vm, guest_os1k_start, guest_os1k_end - guest_os1k_start,
-				 &entry, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(0, __vm_load_elf(self->vm, guest_os1k_start, guest_os1k_end - guest_os1k_start,
+				   &entry)) TH_LOG("%s", self->vm->error);
 	self->vcpu = vcpu_add(self->vm);
-	ASSERT_EQ(0, vcpu_set_cpuid(self->vcpu));
+	ASSERT_EQ(0, __vcpu_set_cpuid(self->vcpu)) TH_LOG("%s", self->vm->error);
 	vcpu_set_protected_mode(self->vcpu, entry, 0);
 	vcpu_regs_get(self->vcpu, &regs);
 	regs.rax = MULTIBOOT_LOADER_MAGIC;

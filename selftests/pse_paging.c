@@ -51,16 +51,6 @@ GUEST_CODE(paging_guest, ".code32",
 	"msg: .ascii \"printed from a virtual address\\n\"\n"
 	"msg_end:\n");
 
-static bool translate(struct vcpu *vcpu, uint64_t gva, uint64_t *gpa)
-{
-	struct kvm_translation tr = { .linear_address = gva };
-
-	if (ioctl(vcpu->fd, KVM_TRANSLATE, &tr) < 0)
-		return false;
-	*gpa = tr.physical_address;
-	return tr.valid;
-}
-
 TEST(high_mapping_and_page_fault)
 {
 	static const char msg[] = "printed from a virtual address\n";
@@ -69,11 +59,9 @@ TEST(high_mapping_and_page_fault)
 	struct vcpu *vcpu;
 	uint32_t *page_dir;
 	uint64_t gpa;
-	char err[160];
 
 	vm_add_memory(vm, 0, MEM_SIZE);
-	ASSERT_EQ(0, vm_load_flat(vm, LOAD_ADDR, paging_guest_start,
-				  paging_guest_end - paging_guest_start, err, sizeof(err)));
+	vm_load_flat(vm, LOAD_ADDR, paging_guest_start, paging_guest_end - paging_guest_start);
 	*(uint32_t *)vm_gpa_to_hva(vm, MAGIC_ADDR, 4) = MAGIC;
 	page_dir = vm_gpa_to_hva(vm, PAGE_DIR_ADDR, 4096);
 	pse_map(page_dir, 0, 0, MEM_SIZE, false, true);
@@ -85,9 +73,9 @@ TEST(high_mapping_and_page_fault)
 	vcpu_load_gdt(vcpu, GDT_ADDR, 3 * 8 - 1);
 	vcpu_enable_pse_paging(vcpu, PAGE_DIR_ADDR);
 
-	ASSERT_TRUE(translate(vcpu, HIGH + MAGIC_ADDR, &gpa));
+	ASSERT_EQ(0, __vcpu_translate(vcpu, HIGH + MAGIC_ADDR, &gpa));
 	EXPECT_EQ(MAGIC_ADDR, gpa);
-	EXPECT_FALSE(translate(vcpu, UNMAPPED, &gpa));
+	EXPECT_EQ(-EFAULT, __vcpu_translate(vcpu, UNMAPPED, &gpa));
 
 	ASSERT_EQ(VCPU_EXITED, vcpu_run(vcpu, TEST_RUN_TIMEOUT_MS)) TH_LOG("%s", vcpu->why);
 	EXPECT_EQ(0, vcpu->exit_status);

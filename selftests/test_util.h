@@ -34,43 +34,55 @@
 #define HC(fn) "mov $" XSTR(fn) ", %al\n mov $" XSTR(HC_PORT) ", %dx\n outb %al, (%dx)\n"
 
 struct test_console {
-	struct console console;
+	struct console_ops ops;
+	pthread_mutex_t lock; /* the vCPUs of one VM share its console */
 	char out[1 << 16];
 	size_t len;
 	const char *in;
 	size_t in_len, in_pos;
 };
 
-static void test_console_write(void *opaque, const void *buf, size_t len)
+static void test_console_write(void *opaque, struct vcpu *vcpu, const void *buf, size_t len)
 {
 	struct test_console *tc = opaque;
 
+	(void)vcpu;
+	pthread_mutex_lock(&tc->lock);
 	if (len > sizeof(tc->out) - 1 - tc->len)
 		len = sizeof(tc->out) - 1 - tc->len;
 	memcpy(tc->out + tc->len, buf, len);
 	tc->len += len;
 	tc->out[tc->len] = '\0';
+	pthread_mutex_unlock(&tc->lock);
 }
 
-static int test_console_getc(void *opaque, bool wait)
+static int test_console_getc(void *opaque, struct vcpu *vcpu, bool wait)
 {
 	struct test_console *tc = opaque;
 
+	(void)vcpu;
 	(void)wait;
 	return tc->in_pos < tc->in_len ? (unsigned char)tc->in[tc->in_pos++] : CONSOLE_EOF;
 }
 
-/* Attach a recording console with scripted input (NULL: none) to vcpu. */
-static inline void test_console_attach(struct vcpu *vcpu, struct test_console *tc,
-				       const char *input)
+/* Attach a recording console with scripted input (NULL: none) to vm. */
+static inline void test_console_attach_vm(struct vm *vm, struct test_console *tc,
+					  const char *input)
 {
-	tc->console = (struct console){ test_console_write, test_console_getc, tc };
+	tc->ops = (struct console_ops){ test_console_write, test_console_getc, tc };
+	pthread_mutex_init(&tc->lock, NULL);
 	tc->out[0] = '\0';
 	tc->len = 0;
 	tc->in = input;
 	tc->in_len = input ? strlen(input) : 0;
 	tc->in_pos = 0;
-	vcpu->console = tc->console;
+	vm_set_console(vm, &tc->ops);
+}
+
+static inline void test_console_attach(struct vcpu *vcpu, struct test_console *tc,
+				       const char *input)
+{
+	test_console_attach_vm(vcpu->vm, tc, input);
 }
 
 /*
@@ -80,16 +92,15 @@ static inline void test_console_attach(struct vcpu *vcpu, struct test_console *t
 static inline struct vcpu *test_real_mode_guest(uint64_t mem_size, uint16_t segment,
 						const uint8_t *start, const uint8_t *end)
 {
-	struct vm *vm = vm_create();
-	struct vcpu *vcpu;
-	char err[160];
+	struct guest_spec spec = {
+		.mem_size = mem_size,
+		.mode = GUEST_REAL,
+		.image = start,
+		.len = end - start,
+		.load_gpa = (uint64_t)segment << 4,
+	};
 
-	vm_add_memory(vm, 0, mem_size);
-	if (vm_load_flat(vm, (uint64_t)segment << 4, start, end - start, err, sizeof(err)))
-		kvm_die("%s", err);
-	vcpu = vcpu_add(vm);
-	vcpu_set_real_mode(vcpu, segment, 0);
-	return vcpu;
+	return vm_create_with_one_vcpu(&spec);
 }
 
 /* A guest on a thread of its own, so that several run at once. */

@@ -63,10 +63,8 @@ static struct vcpu *guest_at(struct vm *vm, uint16_t segment, bool hostile)
 	const uint8_t *start = hostile ? hostile_guest_start : good_guest_start;
 	const uint8_t *end = hostile ? hostile_guest_end : good_guest_end;
 	struct vcpu *vcpu;
-	char err[160];
 
-	if (vm_load_flat(vm, (uint64_t)segment << 4, start, end - start, err, sizeof(err)))
-		kvm_die("%s", err);
+	vm_load_flat(vm, (uint64_t)segment << 4, start, end - start);
 	vcpu = vcpu_add(vm);
 	vcpu_set_real_mode(vcpu, segment, 0);
 	return vcpu;

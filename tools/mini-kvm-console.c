@@ -2,9 +2,9 @@
 /*
  * The console of the mini-kvm command: the guests' output, written in
  * whole lines (prefixed with the guest's name when several run) so that
- * lines never interleave mid-line; stdin, for the first guest only, with
- * a wait that a stop or the guest's deadline can cut short; and the
- * terminal's raw mode.
+ * lines never interleave mid-line; stdin, for the first guest only, waited
+ * for with vcpu_wait_fd(), which the library's time limit and stop cut
+ * short; and the terminal's raw mode.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +20,6 @@
 
 static bool prefix_lines, stdin_is_tty;
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
-static int stop_pipe[2] = { -1, -1 }; /* readable once we are stopping */
 
 /* ---- output: whole lines, one write() each ---- */
 
@@ -64,11 +63,12 @@ void guest_emit(struct guest *g)
 }
 
 /* The console's write(): HC_PUTCHAR, HC_WRITE and COM1 land here. */
-void guest_write(void *opaque, const void *data, size_t len)
+void guest_write(void *opaque, struct vcpu *vcpu, const void *data, size_t len)
 {
 	struct guest *g = opaque;
 	const char *p = data;
 
+	(void)vcpu;
 	pthread_mutex_lock(&out_lock);
 	for (size_t i = 0; i < len; i++) {
 		g->out[g->out_len++] = p[i];
@@ -181,30 +181,6 @@ void term_raw(void)
 	tcsetattr(STDIN_FILENO, TCSANOW, &raw);
 }
 
-/* Waits for stdin or a stop; false when the guest's deadline passed. */
-static bool wait_input(struct guest *g)
-{
-	struct pollfd pfd[2] = {
-		{ .fd = STDIN_FILENO, .events = POLLIN },
-		{ .fd = stop_pipe[0], .events = POLLIN },
-	};
-
-	for (;;) {
-		int ms = -1, n;
-
-		if (g->deadline_ns) {
-			uint64_t now = now_ns();
-
-			if (now >= g->deadline_ns)
-				return false;
-			ms = (g->deadline_ns - now + 999999) / 1000000;
-		}
-		n = poll(pfd, 2, ms);
-		if (n > 0 || (n < 0 && errno != EINTR))
-			return true; /* input, a stop, or an error read() will report */
-	}
-}
-
 static int read_stdin(void)
 {
 	ssize_t n;
@@ -220,7 +196,7 @@ static int read_stdin(void)
 }
 
 /* The console's getc(): HC_GETCHAR and COM1 reads land here. */
-int guest_getc(void *opaque, bool wait)
+int guest_getc(void *opaque, struct vcpu *vcpu, bool wait)
 {
 	struct guest *g = opaque;
 	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
@@ -234,13 +210,8 @@ int guest_getc(void *opaque, bool wait)
 				return CONSOLE_EMPTY;
 			if (!prefix_lines)
 				flush_guest(g); /* a prompt must show before we block */
-			if (!wait_input(g)) {
-				/* The run loop cannot see its timer while we sit here. */
-				g->timed_out = true;
-				vcpu_kick(g->vcpu);
-				return CONSOLE_EOF;
-			}
-			if (__atomic_load_n(&g->vcpu->stop, __ATOMIC_SEQ_CST))
+			/* Cut short: the run loop ends the guest, it sees no EOF. */
+			if (!vcpu_wait_fd(vcpu, STDIN_FILENO, POLLIN))
 				return CONSOLE_EOF;
 		}
 		if (read_stdin()) {
@@ -263,15 +234,6 @@ void console_setup(bool prefix)
 {
 	prefix_lines = prefix;
 	stdin_is_tty = isatty(STDIN_FILENO);
-	if (pipe2(stop_pipe, O_CLOEXEC))
-		kvm_die("pipe: %s", strerror(errno));
-}
-
-/* Wakes a guest waiting for input; call after vcpu_kick() of every guest. */
-void console_stop(void)
-{
-	if (write(stop_pipe[1], "x", 1) < 0)
-		perror("mini-kvm: stop pipe");
 }
 
 void console_lock(void)

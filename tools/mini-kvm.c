@@ -80,9 +80,10 @@ static const struct builtin builtins[] = {
 #define NR_BUILTINS (sizeof(builtins) / sizeof(builtins[0]))
 
 static const char *const hypercall_names[HC_NR_FUNCTIONS + 1] = {
-	"HC_EXIT", "HC_PUTCHAR", "HC_GETCHAR", "HC_WRITE", "HC_REPORT", "HC_VERSION", "unknown",
+	"HC_EXIT",   "HC_PUTCHAR", "HC_GETCHAR", "HC_WRITE",
+	"HC_REPORT", "HC_VERSION", "HC_SYNC",	 "unknown",
 };
-_Static_assert(HC_NR_FUNCTIONS == 6, "name the new hypercalls above");
+_Static_assert(HC_NR_FUNCTIONS == 7, "name the new hypercalls above");
 
 static const char *const colors[MAX_GUESTS] = {
 	"\033[36m",
@@ -420,23 +421,6 @@ static void name_guest(struct guest *g, int idx)
 		snprintf(g->name + len, sizeof(g->name) - len, "#%d", dup);
 }
 
-/* Would [gpa, gpa + len) overwrite a segment of the loaded ELF image? */
-static bool elf_overlaps(const struct guest *g, uint32_t gpa, uint32_t len)
-{
-	const Elf32_Ehdr *eh = (const void *)g->image;
-
-	/* resolve_guest() has checked the headers already. */
-	for (int i = 0; i < eh->e_phnum; i++) {
-		Elf32_Phdr ph; /* copied: e_phoff need not be aligned */
-
-		memcpy(&ph, g->image + eh->e_phoff + i * sizeof(ph), sizeof(ph));
-		if (ph.p_type == PT_LOAD && ph.p_memsz && gpa < (uint64_t)ph.p_paddr + ph.p_memsz &&
-		    ph.p_paddr < (uint64_t)gpa + len)
-			return true;
-	}
-	return false;
-}
-
 /* A multiboot info with just the memory sizes; its address, or 0. */
 static uint32_t write_multiboot_info(struct guest *g, bool elf)
 {
@@ -447,7 +431,7 @@ static uint32_t write_multiboot_info(struct guest *g, bool elf)
 	};
 	void *dst = vm_gpa_to_hva(g->vm, MB_INFO_GPA, sizeof(info));
 
-	if (!dst || (elf && elf_overlaps(g, MB_INFO_GPA, sizeof(info))))
+	if (!dst || (elf && elf_overlaps(g->image, MB_INFO_GPA, sizeof(info))))
 		return 0;
 	memcpy(dst, info, sizeof(info));
 	return MB_INFO_GPA;
@@ -464,29 +448,15 @@ static int __attribute__((format(printf, 2, 3))) setup_error(struct guest *g, co
 	return -1;
 }
 
-static int setup_protected(struct guest *g)
+/* The multiboot hand-over: EAX = the loader's magic, EBX = its info. */
+static void enter_multiboot(struct guest *g)
 {
-	bool elf = image_is_elf(g->image, g->len);
-	uint32_t entry = PROT_FLAT_LOAD;
 	struct kvm_regs regs;
-	char err[200];
-	int ret;
 
-	if (elf ? vm_load_elf(g->vm, g->image, g->len, &entry, err, sizeof(err))
-		: vm_load_flat(g->vm, PROT_FLAT_LOAD, g->image, g->len, err, sizeof(err)))
-		return setup_error(g, "%s", err);
-	g->vcpu = __vcpu_add(g->vm, &ret);
-	if (!g->vcpu)
-		return setup_error(g, "KVM_CREATE_VCPU: %s", strerror(-ret));
-	ret = vcpu_set_cpuid(g->vcpu);
-	if (ret)
-		return setup_error(g, "KVM_SET_CPUID2: %s", strerror(-ret));
-	vcpu_set_protected_mode(g->vcpu, entry, 0);
 	vcpu_regs_get(g->vcpu, &regs);
 	regs.rax = MB_LOADER_MAGIC;
-	regs.rbx = write_multiboot_info(g, elf);
+	regs.rbx = write_multiboot_info(g, image_is_elf(g->image, g->len));
 	vcpu_regs_set(g->vcpu, &regs);
-	return 0;
 }
 
 /*
@@ -495,36 +465,31 @@ static int setup_protected(struct guest *g)
  */
 static int setup_guest(struct guest *g)
 {
+	static const struct console_ops console = { guest_write, guest_getc, NULL };
+	struct guest_spec spec = {
+		.mem_size = g->mem,
+		.mode = g->real ? GUEST_REAL : GUEST_PROTECTED,
+		.image = g->image,
+		.len = g->len,
+		.load_gpa = g->real ? 0 : PROT_FLAT_LOAD,
+		.irqchip = !g->real,
+	};
+	struct console_ops ops = console;
 	char err[200];
-	int ret;
+	int fd = fcntl(kvm_fd, F_DUPFD_CLOEXEC, 0);
 
-	g->vm = __vm_create(dup(kvm_fd), &ret);
-	if (!g->vm)
-		return setup_error(g, "KVM_CREATE_VM: %s", strerror(-ret));
-	ret = __vm_add_memory(g->vm, 0, g->mem);
-	if (ret)
-		return setup_error(g, "cannot give the guest %llu bytes of memory: %s",
-				   (unsigned long long)g->mem, strerror(-ret));
-	if (g->real) {
-		if (vm_load_flat(g->vm, 0, g->image, g->len, err, sizeof(err)))
-			return setup_error(g, "%s", err);
-		g->vcpu = __vcpu_add(g->vm, &ret);
-		if (!g->vcpu)
-			return setup_error(g, "KVM_CREATE_VCPU: %s", strerror(-ret));
-		vcpu_set_real_mode(g->vcpu, 0, 0);
-	} else {
-		/* KVM wants the irqchip before the first vCPU. */
-		ret = __vm_create_irqchip(g->vm);
-		if (ret)
-			return setup_error(g, "KVM_CREATE_IRQCHIP: %s", strerror(-ret));
-		ret = setup_protected(g);
-		if (ret)
-			return ret;
-	}
-	g->vcpu->console = (struct console){ guest_write, guest_getc, g };
-	g->vcpu->empty_bus_fatal = opt.strict_bus;
+	if (fd < 0)
+		return setup_error(g, "cannot duplicate /dev/kvm: %s", strerror(errno));
+	if (__vm_create_with_one_vcpu(fd, &spec, &g->vcpu, err, sizeof(err)))
+		return setup_error(g, "%s", err);
+	g->vm = g->vcpu->vm;
+	if (!g->real)
+		enter_multiboot(g);
+	ops.opaque = g;
+	vm_set_console(g->vm, &ops);
+	g->vm->empty_bus_fatal = opt.strict_bus;
 	if (opt.verbose)
-		g->vcpu->log = guest_log(g);
+		g->vm->log = guest_log(g);
 	return 0;
 }
 
@@ -576,13 +541,9 @@ static void *guest_thread(void *arg)
 	pthread_barrier_wait(&setup_done);
 	if (__atomic_load_n(&setup_failed, __ATOMIC_SEQ_CST))
 		return NULL;
-	if (opt.timeout_ms)
-		g->deadline_ns = now_ns() + opt.timeout_ms * 1000000ull;
 	g->result = vcpu_run(g->vcpu, opt.timeout_ms);
-	if (g->timed_out)
-		g->result = VCPU_TIMEOUT;
-	if (g->vcpu->log && g->vcpu->log != stderr)
-		fflush(g->vcpu->log);
+	if (g->vm->log && g->vm->log != stderr)
+		fflush(g->vm->log);
 	console_lock();
 	guest_emit(g);
 	report_end(g);
@@ -595,10 +556,8 @@ static void *guest_thread(void *arg)
 static void stop_all(void)
 {
 	for (int i = 0; i < nr_guests; i++)
-		if (guests[i].started)
-			vcpu_kick(guests[i].vcpu);
-	/* After the kicks: a reader woken by the pipe must see stop set. */
-	console_stop();
+		if (guests[i].started && guests[i].vm)
+			vm_kick_all(guests[i].vm);
 }
 
 /* Waits for every guest, or for SIGINT/SIGTERM: returns that signal, or 0. */

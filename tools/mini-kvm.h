@@ -10,7 +10,7 @@
 
 #include "mini-kvm/kvm.h"
 
-#define MAX_GUESTS VM_MAX_VCPUS
+#define MAX_GUESTS 4 /* isolated guests at once, one VM each */
 #define OUT_LINE_MAX 4096
 
 struct guest {
@@ -25,8 +25,6 @@ struct guest {
 	pthread_t thread;
 	bool started;
 	bool has_stdin;
-	uint64_t deadline_ns; /* 0: none */
-	volatile bool timed_out; /* the deadline passed while waiting for input */
 	enum vcpu_result result;
 	const char *color;
 	char out[OUT_LINE_MAX]; /* the line being built, under console_lock() */
@@ -40,9 +38,8 @@ extern int nr_guests;
 
 /* tools/mini-kvm-console.c */
 void console_setup(bool prefix_lines);
-void console_stop(void);
-void guest_write(void *opaque, const void *data, size_t len);
-int guest_getc(void *opaque, bool wait);
+void guest_write(void *opaque, struct vcpu *vcpu, const void *data, size_t len);
+int guest_getc(void *opaque, struct vcpu *vcpu, bool wait);
 FILE *guest_log(struct guest *g);
 /* Held around guest_emit() and anything that must not split a line. */
 void console_lock(void);

@@ -111,7 +111,7 @@ puts:
 	ret
 
 ok:		.asciz " ok"
-m_version:	.asciz "hctest: HC_VERSION answers 1"
+m_version:	.asciz "hctest: HC_VERSION answers 2"
 m_nosys:	.asciz "hctest: unknown hypercall 0x7f answers HC_ERR_NOSYS"
 m_fault:	.asciz "hctest: HC_WRITE outside guest memory answers HC_ERR_FAULT"
 m_inval:	.asciz "hctest: HC_WRITE longer than HC_WRITE_MAX answers HC_ERR_INVAL"

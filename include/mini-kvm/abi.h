@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The mini-kvm hypercall ABI, version 1: the one contract between the host
+ * The mini-kvm hypercall ABI, version 2: the one contract between the host
  * (lib/hypercall.c) and every guest. Usable from C (host and guest) and from
  * guest assembly (.S files), so it holds only #defines outside the C part.
  *
  * How a guest calls: put the function number in AL and the arguments in
- * EBX, ECX, ESI, EDI, then write AL to port HC_PORT:
+ * EBX and ECX, then write AL to port HC_PORT:
  *
  *	mov $HC_PUTCHAR, %al
  *	mov $'A', %bl
@@ -18,7 +18,12 @@
 #ifndef MINI_KVM_ABI_H
 #define MINI_KVM_ABI_H
 
-#define HC_ABI_VERSION 1
+/*
+ * Version 2 added HC_SYNC and moved the CPUID signature from leaf
+ * 0x40000000, which stays KVM's own ("KVMKVMKVM", that Linux and
+ * kvm-unit-tests look for), to HC_CPUID_LEAF.
+ */
+#define HC_ABI_VERSION 2
 
 #define HC_PORT 0x500
 
@@ -44,8 +49,14 @@
 #define HC_REPORT 4
 /* EAX = HC_ABI_VERSION. Lets a guest check what it talks to. */
 #define HC_VERSION 5
+/*
+ * EBX = stage: the guest has reached a stage of a staged test. vcpu_run()
+ * returns VCPU_SYNC to the host, which checks what it wants and calls
+ * vcpu_run() again to let the guest go on. EAX = 0.
+ */
+#define HC_SYNC 6
 
-#define HC_NR_FUNCTIONS 6
+#define HC_NR_FUNCTIONS 7
 
 #define HC_WRITE_MAX 4096
 #define HC_REPORT_MAX 64
@@ -56,14 +67,15 @@
 #define HC_ERR_INVAL 0xFFFFFFFCu /* argument out of range */
 
 /*
- * mini-kvm announces itself in CPUID leaf 0x40000000 (the hypervisor
- * range): EBX, ECX, EDX spell "MiniKVM ABI1". A guest that finds no such
- * signature is not under mini-kvm and should use its own devices (COM1).
+ * mini-kvm announces itself in CPUID leaf 0x40000100 (the hypervisor
+ * range, one block above KVM's): EBX, ECX, EDX spell "MiniKVM ABI2". A
+ * guest that finds no such signature is not under mini-kvm and should use
+ * its own devices (COM1).
  */
-#define HC_CPUID_LEAF 0x40000000
+#define HC_CPUID_LEAF 0x40000100
 #define HC_CPUID_SIG_EBX 0x696e694d /* "Mini" */
 #define HC_CPUID_SIG_ECX 0x204d564b /* "KVM " */
-#define HC_CPUID_SIG_EDX 0x31494241 /* "ABI1" */
+#define HC_CPUID_SIG_EDX 0x32494241 /* "ABI2" */
 
 /* The 16550 UART that mini-kvm emulates, minimally, at COM1. */
 #define COM1_PORT 0x3f8

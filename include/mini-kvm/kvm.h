@@ -4,17 +4,24 @@
  *
  * The flow: kvm_open() -> vm_create() -> vm_add_memory() -> load an image
  * -> vcpu_add() -> set a CPU mode -> vcpu_run(). One struct vm per guest
- * that must be isolated; one struct vcpu per thread.
+ * that must be isolated; one struct vcpu per thread. Or, in one call,
+ * vm_create_with_one_vcpu().
  *
- * Naming follows the Linux KVM selftests: foo() reports the failing ioctl
- * with its errno and exits with MINI_KVM_EXIT_CANNOT_START, __foo() returns
- * -errno (or NULL) and leaves the decision to the caller.
+ * One error convention, the Linux KVM selftests': foo() reports what
+ * failed and exits with MINI_KVM_EXIT_CANNOT_START; __foo() returns 0 or
+ * -errno and leaves the decision to the caller. A __foo() that makes more
+ * than one call says in vm->error which one failed ("KVM_SET_TSS_ADDR
+ * failed: ..."), so that no message has to guess.
+ *
+ * The devices behind port I/O and MMIO live on the VM's bus
+ * (mini-kvm/device.h), one file each in lib/devices/.
  */
 #ifndef MINI_KVM_KVM_H
 #define MINI_KVM_KVM_H
 
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,15 +36,47 @@
 #define MINI_KVM_EXIT_CANNOT_START 126
 
 #define VM_MAX_MEM_SLOTS 4
-#define VM_MAX_VCPUS 4
+#define VM_MAX_VCPUS 8
+#define VM_MAX_DEVICES 16
 #define VCPU_EXIT_REASONS 64
 /* Signal used to kick a vCPU thread out of KVM_RUN (time limit, stop). */
 #define VCPU_KICK_SIGNAL SIGUSR1
+
+/*
+ * Where a VM's console goes: HC_PUTCHAR/HC_WRITE and the COM1 UART write
+ * through write(); HC_GETCHAR and COM1 read through getc(), which returns
+ * a byte, CONSOLE_EOF at end of input, or CONSOLE_EMPTY when wait is false
+ * and no byte is ready. Both get the vCPU that asked: a callback that
+ * must wait does so with vcpu_wait_fd(), which the time limit and a stop
+ * cut short (it then returns CONSOLE_EOF; the guest does not run again).
+ */
+#define CONSOLE_EOF (-1)
+#define CONSOLE_EMPTY (-2)
+struct vcpu;
+struct console_ops {
+	void (*write)(void *opaque, struct vcpu *vcpu, const void *buf, size_t len);
+	int (*getc)(void *opaque, struct vcpu *vcpu, bool wait);
+	void *opaque;
+};
+
+/* The console as devices see it: the callbacks plus one byte read ahead. */
+struct console {
+	struct console_ops ops;
+	pthread_mutex_t lock;
+	int pending; /* read ahead to answer "is input waiting?", or CONSOLE_EMPTY */
+};
 
 struct vm_mem {
 	uint64_t gpa;
 	uint64_t size;
 	uint8_t *host;
+};
+
+struct device;
+/* One address space of the bus: port I/O or MMIO. */
+struct bus {
+	int nr;
+	struct device *devices[VM_MAX_DEVICES];
 };
 
 struct vm {
@@ -46,30 +85,15 @@ struct vm {
 	size_t run_size;
 	bool has_sync_regs;
 	bool has_irqchip;
+	bool empty_bus_fatal; /* unbacked I/O and MMIO end the guest */
+	FILE *log; /* when set, every exit is decoded here (--verbose) */
 	int nr_mem;
 	struct vm_mem mem[VM_MAX_MEM_SLOTS];
+	struct bus pio, mmio;
+	struct console console;
 	int nr_vcpus;
 	struct vcpu *vcpus[VM_MAX_VCPUS];
-};
-
-/*
- * Where a vCPU's console goes: HC_PUTCHAR/HC_WRITE and the COM1 UART
- * write through write(); HC_GETCHAR and COM1 read through getc(), which
- * returns a byte, CONSOLE_EOF at end of input, or CONSOLE_EMPTY when
- * wait is false and no byte is ready.
- */
-#define CONSOLE_EOF (-1)
-#define CONSOLE_EMPTY (-2)
-struct console {
-	void (*write)(void *opaque, const void *buf, size_t len);
-	int (*getc)(void *opaque, bool wait);
-	void *opaque;
-};
-
-/* The minimal 16550 at COM1 (lib/uart.c). */
-struct uart {
-	uint8_t ier, lcr, mcr, scr, dll, dlm;
-	int pending; /* a byte read ahead for LSR.DR, or CONSOLE_EMPTY */
+	char error[160]; /* what the last failing __vm_*() or __vcpu_*() call did */
 };
 
 struct vcpu_stats {
@@ -89,6 +113,8 @@ enum vcpu_result {
 	VCPU_STOPPED, /* vcpu_kick() from another thread */
 	VCPU_CRASHED, /* triple fault, internal error, failed entry, ... */
 	VCPU_BAD_HYPERCALL, /* a hypercall the ABI cannot answer in EAX */
+	VCPU_SYNC, /* HC_SYNC: the guest reached a stage; vcpu_run() again resumes it */
+	VCPU_NR_RESULTS,
 };
 
 struct vcpu {
@@ -96,22 +122,23 @@ struct vcpu {
 	int id;
 	int fd;
 	struct kvm_run *run;
-	struct console console;
-	struct uart uart;
-	FILE *log; /* when set, every exit is decoded here (--verbose) */
-	bool empty_bus_fatal; /* unbacked I/O and MMIO end the guest */
 
+	/* Owned by the run loop: the time limit and the stop request. */
 	pthread_t thread;
-	volatile int stop; /* set by vcpu_kick() */
+	bool thread_set;
+	int stop; /* atomic: set by vcpu_kick() */
+	uint64_t deadline_ns; /* 0: none */
+	sigset_t run_sigmask; /* the kick unblocked: inside KVM_RUN and waits */
 
 	int exit_status; /* from HC_EXIT */
+	uint32_t sync_stage; /* from HC_SYNC */
 	char why[128]; /* what ended the guest, for VCPU_CRASHED and friends */
 	int nr_reports;
 	uint32_t reports[HC_REPORT_MAX][2]; /* HC_REPORT (tag, value) */
 	struct vcpu_stats stats;
 };
 
-/* lib/kvm.c: /dev/kvm, capabilities, error reporting. */
+/* lib/kvm.c: /dev/kvm, capabilities, ioctls and error reporting. */
 int __kvm_open(void);
 int kvm_open(void);
 const char *kvm_open_diagnosis(int err);
@@ -119,11 +146,28 @@ int kvm_check_cap(int kvm_fd, long cap);
 const char *kvm_exit_reason_name(uint32_t reason);
 const char *kvm_host_description(char *buf, size_t len);
 void __attribute__((noreturn, format(printf, 1, 2))) kvm_die(const char *fmt, ...);
-void __attribute__((noreturn)) kvm_die_ioctl(const char *ioctl_name, int err);
 uint64_t now_ns(void);
 
+/*
+ * Every ioctl goes through these, so that a message names the request
+ * from the macro itself (#cmd) and cannot name the wrong one.
+ * __kvm_ioctl() returns the ioctl's result or -errno, and on failure
+ * writes "NAME failed: reason" to err (which may be NULL).
+ */
+long __kvm_ioctl(int fd, unsigned long cmd, const char *name, void *arg, char *err, size_t errlen);
+long kvm_ioctl_or_die(int fd, unsigned long cmd, const char *name, void *arg);
+#define __kvm_fd_ioctl(fd, cmd, arg, err, errlen) \
+	__kvm_ioctl(fd, cmd, #cmd, (void *)(arg), err, errlen)
+#define __vm_ioctl(vm, cmd, arg) \
+	__kvm_ioctl((vm)->fd, cmd, #cmd, (void *)(arg), (vm)->error, sizeof((vm)->error))
+#define vm_ioctl(vm, cmd, arg) kvm_ioctl_or_die((vm)->fd, cmd, #cmd, (void *)(arg))
+#define __vcpu_ioctl(vcpu, cmd, arg)                                         \
+	__kvm_ioctl((vcpu)->fd, cmd, #cmd, (void *)(arg), (vcpu)->vm->error, \
+		    sizeof((vcpu)->vm->error))
+#define vcpu_ioctl(vcpu, cmd, arg) kvm_ioctl_or_die((vcpu)->fd, cmd, #cmd, (void *)(arg))
+
 /* lib/vm.c: VMs, guest memory and the irqchip. */
-struct vm *__vm_create(int kvm_fd, int *err);
+int __vm_create(int kvm_fd, struct vm **vmp);
 struct vm *vm_create(void);
 void vm_destroy(struct vm *vm);
 int __vm_add_memory(struct vm *vm, uint64_t gpa, uint64_t size);
@@ -132,31 +176,64 @@ void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
 int __vm_create_irqchip(struct vm *vm);
 void vm_create_irqchip(struct vm *vm);
 void vm_irq_line(struct vm *vm, uint32_t irq, int level);
+void vm_set_console(struct vm *vm, const struct console_ops *ops);
+void vm_kick_all(struct vm *vm);
 
-/* lib/loader.c: guest images. Errors are one line in err. */
-int vm_load_flat(struct vm *vm, uint64_t gpa, const void *image, size_t len, char *err,
-		 size_t errlen);
-/* vm_load_flat()'s checks without a VM: guest memory is mem_size bytes at 0. */
+/* What vm_create_with_one_vcpu() makes. */
+enum guest_mode { GUEST_REAL, GUEST_PROTECTED };
+struct guest_spec {
+	uint64_t mem_size; /* guest memory at GPA 0 */
+	enum guest_mode mode;
+	const void *image; /* flat: copied to load_gpa; entered there */
+	size_t len;
+	uint64_t load_gpa; /* real mode: a multiple of 16 (the segment is gpa >> 4) */
+	uint32_t stack; /* initial SP/ESP */
+	bool irqchip; /* the in-kernel irqchip and PIT */
+};
+int __vm_create_with_one_vcpu(int kvm_fd, const struct guest_spec *spec, struct vcpu **vcpup,
+			      char *err, size_t errlen);
+struct vcpu *vm_create_with_one_vcpu(const struct guest_spec *spec);
+
+/*
+ * lib/loader.c: guest images. The __vm_load_*() return 0 or -errno
+ * (-ENOEXEC: not an image of that kind, -EFBIG: it does not fit, -EINVAL:
+ * inconsistent) with the reason in vm->error. The *_check() make the same
+ * checks without a VM (guest memory is mem_size bytes at 0), so that a bad
+ * image is refused before /dev/kvm is opened; their reason goes to err.
+ */
+int __vm_load_flat(struct vm *vm, uint64_t gpa, const void *image, size_t len);
+void vm_load_flat(struct vm *vm, uint64_t gpa, const void *image, size_t len);
 int flat_check(uint64_t gpa, size_t len, uint64_t mem_size, char *err, size_t errlen);
 bool image_is_elf(const void *image, size_t len);
-int vm_load_elf(struct vm *vm, const void *image, size_t len, uint32_t *entry, char *err,
-		size_t errlen);
-/* vm_load_elf()'s checks without a VM: guest memory is mem_size bytes at 0. */
+int __vm_load_elf(struct vm *vm, const void *image, size_t len, uint32_t *entry);
 int elf_check(const void *image, size_t len, uint64_t mem_size, char *err, size_t errlen);
+bool elf_overlaps(const void *image, uint64_t gpa, uint64_t len);
 
-/* lib/vcpu.c: vCPUs, registers and the run loop. */
-struct vcpu *__vcpu_add(struct vm *vm, int *err);
+/* lib/vcpu.c: vCPUs and the run loop. */
+int __vcpu_add(struct vm *vm, struct vcpu **vcpup);
 struct vcpu *vcpu_add(struct vm *vm);
-void vcpu_regs_get(struct vcpu *vcpu, struct kvm_regs *regs);
-void vcpu_regs_set(struct vcpu *vcpu, struct kvm_regs *regs);
-void vcpu_sregs_get(struct vcpu *vcpu, struct kvm_sregs *sregs);
-void vcpu_sregs_set(struct vcpu *vcpu, struct kvm_sregs *sregs);
 int __vcpu_run_once(struct vcpu *vcpu);
 enum vcpu_result vcpu_run(struct vcpu *vcpu, unsigned int timeout_ms);
 void vcpu_kick(struct vcpu *vcpu);
 const char *vcpu_result_name(enum vcpu_result result);
 
-/* lib/cpu_mode.c: real mode, flat protected mode, GDT and PSE paging. */
+/* lib/access.c: a vCPU's registers and what its guest sees (devices use these too). */
+void vcpu_regs_get(struct vcpu *vcpu, struct kvm_regs *regs);
+void vcpu_regs_set(struct vcpu *vcpu, struct kvm_regs *regs);
+void vcpu_sregs_get(struct vcpu *vcpu, struct kvm_sregs *sregs);
+void vcpu_sregs_set(struct vcpu *vcpu, struct kvm_sregs *sregs);
+int __vcpu_translate(struct vcpu *vcpu, uint64_t gva, uint64_t *gpa);
+int vcpu_read_guest(struct vcpu *vcpu, uint64_t gva, void *buf, uint32_t len, bool paging);
+int __attribute__((format(printf, 3, 4)))
+vcpu_end(struct vcpu *vcpu, enum vcpu_result result, const char *fmt, ...);
+bool vcpu_should_stop(struct vcpu *vcpu);
+int vcpu_wait_fd(struct vcpu *vcpu, int fd, short events);
+
+/* lib/probe.c: what this host's KVM can really run (kvm_pvm: real mode only). */
+enum kvm_mode { KVM_MODE_REAL, KVM_MODE_PROTECTED, KVM_NR_MODES };
+bool kvm_can_run(enum kvm_mode mode, const char **why);
+
+/* lib/cpu_mode.c: real mode, flat protected mode, GDT, PSE paging, CPUID. */
 void vcpu_set_real_mode(struct vcpu *vcpu, uint16_t segment, uint16_t sp);
 void vcpu_set_protected_mode(struct vcpu *vcpu, uint32_t entry, uint32_t esp);
 uint64_t gdt_entry(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags);
@@ -166,13 +243,7 @@ uint32_t pse_pde(uint32_t paddr, bool user, bool writable);
 void pse_map(uint32_t *page_dir, uint32_t vaddr, uint32_t paddr, uint32_t size, bool user,
 	     bool writable);
 void vcpu_enable_pse_paging(struct vcpu *vcpu, uint32_t page_dir_gpa);
-int vcpu_set_cpuid(struct vcpu *vcpu);
-
-/* lib/hypercall.c and lib/uart.c: the devices behind port I/O. */
-int hypercall_dispatch(struct vcpu *vcpu);
-uint32_t hypercall_write(struct vcpu *vcpu, uint32_t addr, uint32_t len);
-void uart_reset(struct uart *uart);
-void uart_io(struct vcpu *vcpu, uint16_t port, bool out, uint8_t *data);
+int __vcpu_set_cpuid(struct vcpu *vcpu);
 
 /* lib/dump.c: what a crashed guest looked like. */
 void vcpu_dump(struct vcpu *vcpu, FILE *out);

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The device bus. A device claims a range of ports or of guest-physical
+ * addresses on its VM, once; the run loop hands each KVM_EXIT_IO and
+ * KVM_EXIT_MMIO to the one device whose range holds it, or to the empty
+ * bus (reads all-ones, writes vanish; fatal with vm->empty_bus_fatal).
+ *
+ * A device sees the vCPU that exits only through lib/access.c (registers,
+ * guest memory, vcpu_end()) and the VM's console, so devices never call
+ * back into the run loop. Adding a device: one file in lib/devices/, one
+ * *_add() call where the VM is made.
+ */
+#ifndef MINI_KVM_DEVICE_H
+#define MINI_KVM_DEVICE_H
+
+#include "kvm.h"
+
+struct device {
+	const char *name;
+	uint64_t base, len;
+	/*
+	 * One access of len bytes at base + offset; data is what the guest
+	 * wrote, or where its read goes. Returns VCPU_CONTINUE, or an end
+	 * made with vcpu_end(). Called on the exiting vCPU's thread: a
+	 * device shared by several vCPUs locks its own state.
+	 */
+	int (*access)(struct device *dev, struct vcpu *vcpu, uint64_t offset, void *data,
+		      uint32_t len, bool write);
+	void (*release)(struct device *dev); /* frees the device (vm_destroy()) */
+};
+
+/* lib/bus.c */
+int bus_add(struct bus *bus, struct device *dev);
+int bus_access(struct vcpu *vcpu, struct bus *bus, uint64_t addr, void *data, uint32_t len,
+	       bool write);
+void bus_release(struct bus *bus);
+
+/* lib/console.c: the VM's console, for devices. */
+void console_init(struct console *console);
+void console_write(struct vcpu *vcpu, const void *buf, size_t len);
+int console_read(struct vcpu *vcpu, bool wait);
+bool console_input_ready(struct vcpu *vcpu);
+
+/* lib/devices/: every VM has the first two; the rest when asked for. */
+int hypercall_device_add(struct vm *vm); /* HC_PORT: the ABI of abi.h */
+int uart_add(struct vm *vm, uint16_t base); /* a 16550 at COM1_PORT */
+
+#endif /* MINI_KVM_DEVICE_H */
