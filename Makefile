@@ -64,7 +64,7 @@ $(BUILD)/builtin_guests.o: $(BUILD)/builtin_guests.S
 # 1 MiB (docs/bench.md). `make STATIC=` links it dynamically.
 STATIC ?= $(shell printf 'int main(void){return 0;}' | \
 	$(CC) -static -x c -o /dev/null - 2>/dev/null && echo -static)
-mini-kvm: $(BUILD)/tools/mini-kvm.o $(BUILD)/tools/mini-kvm-console.o $(BUILD)/builtin_guests.o $(LIB)
+mini-kvm: $(BUILD)/tools/mini-kvm.o $(BUILD)/tools/mini-kvm-console.o $(BUILD)/tools/mini-kvm-machine.o $(BUILD)/builtin_guests.o $(LIB)
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/kvm-probe: $(BUILD)/tools/kvm-probe.o $(LIB)

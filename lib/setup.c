@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mini-kvm/kvm.h"
+#include "mini-kvm/device.h"
 
 static int load_and_enter(struct vm *vm, const struct guest_spec *spec, struct vcpu **vcpup)
 {
@@ -55,6 +55,9 @@ int __vm_create_with_one_vcpu(int kvm_fd, const struct guest_spec *spec, struct 
 		ret = __vm_add_memory(vm, 0, spec->mem_size);
 	if (!ret && spec->irqchip)
 		ret = __vm_create_irqchip(vm);
+	/* Before the image, which may overwrite what a BIOS would leave. */
+	if (!ret && spec->pc_firmware)
+		ret = pc_firmware_setup(vm);
 	if (!ret)
 		ret = load_and_enter(vm, spec, vcpup);
 	if (ret) {

@@ -11,7 +11,6 @@
 #include "test_util.h"
 
 #define OS1K_MEM (16 << 20)
-#define MULTIBOOT_LOADER_MAGIC 0x2badb002
 
 extern const uint8_t guest_os1k_start[], guest_os1k_end[];
 

@@ -32,9 +32,6 @@
 #define PROT_MEM_DEFAULT (16ull << 20)
 /* A flat image in protected mode goes where multiboot kernels live. */
 #define PROT_FLAT_LOAD 0x100000u
-#define MB_INFO_GPA 0x500u
-#define MB_LOADER_MAGIC 0x2BADB002u
-#define MB_INFO_MEMORY 0x1u
 /* How long a stop may take before we leave without the vCPU thread. */
 #define STOP_GRACE_MS 2000
 
@@ -147,6 +144,18 @@ static void print_help(void)
 	       "                        port or memory with nothing behind it; default:\n"
 	       "                        reads give all-ones, writes are dropped\n"
 	       "      --no-color        no coloured line prefixes (also: NO_COLOR set)\n"
+	       "\n"
+	       "Protected-mode guests (multiboot kernels, kvm-unit-tests):\n"
+	       "      --smp=N           N vCPUs in the guest's VM (1-%d); vCPU 0 boots, the\n"
+	       "                        others wait for its INIT and SIPI\n"
+	       "      --append=STRING   the kernel's command line (after the image's name)\n"
+	       "      --initrd=FILE     FILE as the one multiboot module (at most 24K)\n"
+	       "      --device=LIST     optional devices, comma-separated: debug-exit (port\n"
+	       "                        0xf4 ends the VM with status (value << 1) | 1, as\n"
+	       "                        QEMU's isa-debug-exit) and pc-testdev (QEMU's test\n"
+	       "                        device)\n"
+	       "They always have the in-kernel irqchip and PIT, fw_cfg (CPU count and\n"
+	       "memory size), and PIC, PIT and real-mode IVT set up as a BIOS leaves them.\n"
 	       "  -h, --help            show this help\n"
 	       "  -V, --version         show the version\n"
 	       "\n"
@@ -165,8 +174,9 @@ static void print_help(void)
 	       "           image too big for the guest memory\n"
 	       "  130, 143 stopped by SIGINT, SIGTERM\n"
 	       "With several guests, the first one in command-line order that did\n"
-	       "not end normally gives the status (its HC_EXIT status, 124 or 125).\n",
-	       MAX_GUESTS);
+	       "not end normally gives the status (its HC_EXIT status, 124 or 125).\n"
+	       "With --smp, the first vCPU to end ends the VM and gives its status.\n",
+	       MAX_GUESTS, VM_MAX_VCPUS);
 }
 
 static void print_list(void)
@@ -246,10 +256,49 @@ static void parse_mode(const char *s)
 		usage_error("--mode=%s: must be 'real' or 'protected'", s);
 }
 
+static int parse_smp(const char *s)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = isdigit((unsigned char)*s) ? strtol(s, &end, 10) : 0;
+	if (!isdigit((unsigned char)*s) || errno || *end || n < 1 || n > VM_MAX_VCPUS)
+		usage_error("--smp=%s: must be a number of vCPUs from 1 to %d", s, VM_MAX_VCPUS);
+	return n;
+}
+
+/* A comma-separated list of the optional devices. */
+static void parse_devices(const char *list)
+{
+	char buf[256], *save, *name;
+
+	if (snprintf(buf, sizeof(buf), "%s", list) >= (int)sizeof(buf))
+		usage_error("--device=%s: too long", list);
+	for (name = strtok_r(buf, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(name, "debug-exit"))
+			machine.debug_exit = true;
+		else if (!strcmp(name, "pc-testdev"))
+			machine.pc_testdev = true;
+		else
+			usage_error(
+				"--device=%s: unknown device '%s' (known: debug-exit, pc-testdev)",
+				list, name);
+	}
+}
+
 /* Returns the index of the first GUEST in argv (getopt permutes them there). */
 static int parse_options(int argc, char **argv)
 {
-	enum { OPT_MODE = 256, OPT_NO_COLOR, OPT_STRICT_BUS };
+	enum {
+		OPT_MODE = 256,
+		OPT_NO_COLOR,
+		OPT_STRICT_BUS,
+		OPT_SMP,
+		OPT_APPEND,
+		OPT_INITRD,
+		OPT_DEVICE
+	};
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -261,6 +310,10 @@ static int parse_options(int argc, char **argv)
 		{ "stats", no_argument, NULL, 's' },
 		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 		{ "strict-bus", no_argument, NULL, OPT_STRICT_BUS },
+		{ "smp", required_argument, NULL, OPT_SMP },
+		{ "append", required_argument, NULL, OPT_APPEND },
+		{ "initrd", required_argument, NULL, OPT_INITRD },
+		{ "device", required_argument, NULL, OPT_DEVICE },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -298,6 +351,18 @@ static int parse_options(int argc, char **argv)
 			break;
 		case OPT_STRICT_BUS:
 			opt.strict_bus = true;
+			break;
+		case OPT_SMP:
+			machine.smp = parse_smp(optarg);
+			break;
+		case OPT_APPEND:
+			machine.append = optarg;
+			break;
+		case OPT_INITRD:
+			machine.initrd_path = optarg;
+			break;
+		case OPT_DEVICE:
+			parse_devices(optarg);
 			break;
 		case ':':
 			usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -401,6 +466,27 @@ static void resolve_guest(struct guest *g)
 		cannot_start(g, "%s", err);
 }
 
+/*
+ * --smp, --append and --initrd are for protected-mode (multiboot) guests:
+ * a real-mode guest has no irqchip to hold the other vCPUs, nor a loader.
+ * The module is read, with an image's checks, before /dev/kvm is opened.
+ */
+static void check_machine(void)
+{
+	struct guest initrd = { .arg = machine.initrd_path };
+
+	for (int i = 0; i < nr_guests; i++)
+		if (guests[i].real && (machine.smp > 1 || machine.append || machine.initrd_path))
+			usage_error("%s: --smp, --append and --initrd need a protected-mode guest "
+				    "(an ELF, or --mode=protected)",
+				    guests[i].arg);
+	if (!machine.initrd_path)
+		return;
+	read_image(&initrd);
+	machine.initrd = (uint8_t *)initrd.image;
+	machine.initrd_len = initrd.len;
+}
+
 /* "build/guests/foo.bin" -> "foo", made unique with "#2" and so on. */
 static void name_guest(struct guest *g, int idx)
 {
@@ -421,22 +507,6 @@ static void name_guest(struct guest *g, int idx)
 		snprintf(g->name + len, sizeof(g->name) - len, "#%d", dup);
 }
 
-/* A multiboot info with just the memory sizes; its address, or 0. */
-static uint32_t write_multiboot_info(struct guest *g, bool elf)
-{
-	uint32_t info[3] = {
-		MB_INFO_MEMORY,
-		640,
-		g->mem > 0x100000 ? (uint32_t)((g->mem - 0x100000) / 1024) : 0,
-	};
-	void *dst = vm_gpa_to_hva(g->vm, MB_INFO_GPA, sizeof(info));
-
-	if (!dst || (elf && elf_overlaps(g->image, MB_INFO_GPA, sizeof(info))))
-		return 0;
-	memcpy(dst, info, sizeof(info));
-	return MB_INFO_GPA;
-}
-
 /* Why g cannot start, kept for main() to report in command-line order. */
 static int __attribute__((format(printf, 2, 3))) setup_error(struct guest *g, const char *fmt, ...)
 {
@@ -446,17 +516,6 @@ static int __attribute__((format(printf, 2, 3))) setup_error(struct guest *g, co
 	vsnprintf(g->error, sizeof(g->error), fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-/* The multiboot hand-over: EAX = the loader's magic, EBX = its info. */
-static void enter_multiboot(struct guest *g)
-{
-	struct kvm_regs regs;
-
-	vcpu_regs_get(g->vcpu, &regs);
-	regs.rax = MB_LOADER_MAGIC;
-	regs.rbx = write_multiboot_info(g, image_is_elf(g->image, g->len));
-	vcpu_regs_set(g->vcpu, &regs);
 }
 
 /*
@@ -473,6 +532,7 @@ static int setup_guest(struct guest *g)
 		.len = g->len,
 		.load_gpa = g->real ? 0 : PROT_FLAT_LOAD,
 		.irqchip = !g->real,
+		.pc_firmware = !g->real,
 	};
 	struct console_ops ops = console;
 	char err[200];
@@ -483,8 +543,8 @@ static int setup_guest(struct guest *g)
 	if (__vm_create_with_one_vcpu(fd, &spec, &g->vcpu, err, sizeof(err)))
 		return setup_error(g, "%s", err);
 	g->vm = g->vcpu->vm;
-	if (!g->real)
-		enter_multiboot(g);
+	if (machine_setup(g, err, sizeof(err)))
+		return setup_error(g, "%s", err);
 	ops.opaque = g;
 	vm_set_console(g->vm, &ops);
 	g->vm->empty_bus_fatal = opt.strict_bus;
@@ -541,7 +601,7 @@ static void *guest_thread(void *arg)
 	pthread_barrier_wait(&setup_done);
 	if (__atomic_load_n(&setup_failed, __ATOMIC_SEQ_CST))
 		return NULL;
-	g->result = vcpu_run(g->vcpu, opt.timeout_ms);
+	g->result = machine_run(g, opt.timeout_ms);
 	if (g->vm->log && g->vm->log != stderr)
 		fflush(g->vm->log);
 	console_lock();
@@ -732,6 +792,7 @@ int main(int argc, char **argv)
 		guests[i].arg = argc - first ? argv[first + i] : def;
 		resolve_guest(&guests[i]);
 	}
+	check_machine();
 
 	/* Before anything heavy: is there a KVM at all? */
 	kvm_fd = open_kvm_or_die();

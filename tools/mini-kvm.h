@@ -21,7 +21,8 @@ struct guest {
 	bool real;
 	uint64_t mem;
 	struct vm *vm;
-	struct vcpu *vcpu;
+	struct vcpu *vcpu; /* vCPU 0; after the run, the one that ended the VM */
+	int ender; /* atomic: the id of that vCPU, or -1 */
 	pthread_t thread;
 	bool started;
 	bool has_stdin;
@@ -35,6 +36,21 @@ struct guest {
 
 extern struct guest guests[MAX_GUESTS];
 extern int nr_guests;
+
+/* What the options ask of each protected-mode guest's machine. */
+struct machine {
+	int smp; /* vCPUs per VM */
+	const char *append; /* the kernel's command line after its name, or NULL */
+	const char *initrd_path; /* the multiboot module, or NULL */
+	uint8_t *initrd;
+	size_t initrd_len;
+	bool debug_exit, pc_testdev; /* --device= */
+};
+extern struct machine machine;
+
+/* tools/mini-kvm-machine.c */
+int machine_setup(struct guest *g, char *err, size_t errlen);
+enum vcpu_result machine_run(struct guest *g, unsigned int timeout_ms);
 
 /* tools/mini-kvm-console.c */
 void console_setup(bool prefix_lines);

@@ -15,6 +15,8 @@
 
 #include "kvm.h"
 
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+
 struct device {
 	const char *name;
 	uint64_t base, len;
@@ -44,5 +46,9 @@ bool console_input_ready(struct vcpu *vcpu);
 /* lib/devices/: every VM has the first two; the rest when asked for. */
 int hypercall_device_add(struct vm *vm); /* HC_PORT: the ABI of abi.h */
 int uart_add(struct vm *vm, uint16_t base); /* a 16550 at COM1_PORT */
+int fw_cfg_add(struct vm *vm, uint16_t nr_cpus, uint64_t ram_size); /* QEMU's, at 0x510 */
+int debug_exit_add(struct vm *vm); /* QEMU's isa-debug-exit at 0xf4 */
+int pc_testdev_add(struct vm *vm); /* QEMU's pc-testdev (kvm-unit-tests) */
+int pc_firmware_setup(struct vm *vm); /* PIC, PIT and IVT as a BIOS leaves them */
 
 #endif /* MINI_KVM_DEVICE_H */

@@ -189,6 +189,7 @@ struct guest_spec {
 	uint64_t load_gpa; /* real mode: a multiple of 16 (the segment is gpa >> 4) */
 	uint32_t stack; /* initial SP/ESP */
 	bool irqchip; /* the in-kernel irqchip and PIT */
+	bool pc_firmware; /* and as a BIOS leaves them (lib/devices/pc_firmware.c) */
 };
 int __vm_create_with_one_vcpu(int kvm_fd, const struct guest_spec *spec, struct vcpu **vcpup,
 			      char *err, size_t errlen);
@@ -208,6 +209,17 @@ bool image_is_elf(const void *image, size_t len);
 int __vm_load_elf(struct vm *vm, const void *image, size_t len, uint32_t *entry);
 int elf_check(const void *image, size_t len, uint64_t mem_size, char *err, size_t errlen);
 bool elf_overlaps(const void *image, uint64_t gpa, uint64_t len);
+
+/* lib/multiboot.c: what a multiboot loader hands the kernel in EBX. */
+#define MULTIBOOT_LOADER_MAGIC 0x2BADB002u
+struct multiboot_args {
+	uint64_t mem_size; /* guest memory at GPA 0 */
+	const void *elf; /* the kernel's (checked) ELF image, kept clear of; or NULL */
+	const char *cmdline; /* or NULL */
+	const void *module; /* or NULL: no module */
+	size_t module_len;
+};
+int __vm_write_multiboot(struct vm *vm, const struct multiboot_args *args, uint32_t *info_gpa);
 
 /* lib/vcpu.c: vCPUs and the run loop. */
 int __vcpu_add(struct vm *vm, struct vcpu **vcpup);
