@@ -328,18 +328,10 @@ static bool find_mini_kvm(void)
 	return false;
 }
 
-static void __attribute__((constructor)) __constructor_order_last(void)
+/* A KVM that runs real mode, and the command to run the guests with. */
+static const char *need_mini_kvm(void)
 {
-	if (!__constructor_order)
-		__constructor_order = _CONSTRUCTOR_ORDER_BACKWARD;
+	return find_mini_kvm() ? NULL : "no mini-kvm command (build it, or set MINI_KVM)";
 }
 
-int main(int argc, char **argv)
-{
-	test_require_kvm();
-	if (!find_mini_kvm()) {
-		printf("TAP version 13\n1..0 # SKIP no mini-kvm command (build it, or set MINI_KVM)\n");
-		return KSFT_SKIP;
-	}
-	return test_harness_run(argc, argv);
-}
+KVM_TEST_HARNESS_MAIN(need_mode(KVM_MODE_REAL) ?: need_mini_kvm())

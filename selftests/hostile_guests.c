@@ -519,4 +519,4 @@ TEST_F_TIMEOUT(hostile, ends_as_defined, 90)
 	vm_destroy(vcpu->vm);
 }
 
-KVM_TEST_HARNESS_MAIN
+KVM_TEST_HARNESS_MAIN(need_mode(KVM_MODE_REAL))

@@ -135,4 +135,4 @@ TEST(rep_outsb_to_hypercall_port_is_one_call_per_byte)
 	vm_destroy(vcpu->vm);
 }
 
-KVM_TEST_HARNESS_MAIN
+KVM_TEST_HARNESS_MAIN(need_mode(KVM_MODE_REAL))

@@ -179,4 +179,4 @@ TEST(irqchip_after_vcpu_is_refused)
 	vm_destroy(vm);
 }
 
-KVM_TEST_HARNESS_MAIN
+KVM_TEST_HARNESS_MAIN(need_mode(KVM_MODE_REAL))

@@ -82,4 +82,4 @@ TEST_F(vm, each_vcpu_its_own_result)
 	}
 }
 
-KVM_TEST_HARNESS_MAIN
+KVM_TEST_HARNESS_MAIN(need_mode(KVM_MODE_REAL))

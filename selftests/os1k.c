@@ -122,4 +122,4 @@ TEST_F(os1k, session_matches_golden)
 	EXPECT_EQ(0, self->vcpu->stats.exits[KVM_EXIT_HLT]) TH_LOG("hlt left the kernel");
 }
 
-KVM_TEST_HARNESS_MAIN
+KVM_TEST_HARNESS_MAIN(need_mode(KVM_MODE_PROTECTED) ?: need_irqchip())

@@ -93,4 +93,4 @@ TEST(high_mapping_and_page_fault)
 	vm_destroy(vm);
 }
 
-KVM_TEST_HARNESS_MAIN
+KVM_TEST_HARNESS_MAIN(need_mode(KVM_MODE_PROTECTED))

@@ -55,4 +55,4 @@ TEST(hello_at_segment_0x1000)
 	run_hello(_metadata, 0x1000);
 }
 
-KVM_TEST_HARNESS_MAIN
+KVM_TEST_HARNESS_MAIN(need_mode(KVM_MODE_REAL))

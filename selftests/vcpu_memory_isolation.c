@@ -126,4 +126,4 @@ TEST(two_vcpus_in_one_vm_are_not_isolated)
 	vm_destroy(vm);
 }
 
-KVM_TEST_HARNESS_MAIN
+KVM_TEST_HARNESS_MAIN(need_mode(KVM_MODE_REAL))
