@@ -81,7 +81,9 @@ const char *vcpu_crash_hint(struct vcpu *vcpu)
 		return "the CPU refused the guest state: inconsistent segments or control "
 		       "registers?";
 	case KVM_EXIT_IO:
-		return "the guest misused the hypercall port (see include/mini-kvm/abi.h)";
+		if (vcpu->run->io.port == HC_PORT)
+			return "the guest misused the hypercall port (see include/mini-kvm/abi.h)";
+		return "the guest used a port with no device behind it";
 	case KVM_EXIT_MMIO:
 		return "the guest touched memory it was not given";
 	default:
