@@ -6,7 +6,8 @@
  * (guests/os1k/tests/NAME.in -> NAME.out, also embedded): the nine
  * programs, user programs killed for faulting while the shell survives,
  * timer ticks moving while the guest idles, a kernel panic, and end of
- * input anywhere ending the OS with status 0.
+ * input anywhere ending the OS with status 0. Needs a KVM that runs
+ * protected mode, and its irqchip.
  */
 #include "test_util.h"
 
@@ -72,17 +73,17 @@ SESSION(eof_menu, 0);
 /* Booted the way a multiboot loader leaves a kernel: flat, paging off. */
 FIXTURE_SETUP(os1k)
 {
+	struct guest_spec spec = {
+		.mem_size = OS1K_MEM,
+		.mode = GUEST_PROTECTED,
+		.image = guest_os1k_start,
+		.len = guest_os1k_end - guest_os1k_start,
+		.irqchip = true,
+	};
 	struct kvm_regs regs;
-	uint32_t entry;
 
-	self->vm = vm_create();
-	vm_add_memory(self->vm, 0, OS1K_MEM);
-	vm_create_irqchip(self->vm);
-	ASSERT_EQ(0, __vm_load_elf(self->vm, guest_os1k_start, guest_os1k_end - guest_os1k_start,
-				   &entry)) TH_LOG("%s", self->vm->error);
-	self->vcpu = vcpu_add(self->vm);
-	ASSERT_EQ(0, __vcpu_set_cpuid(self->vcpu)) TH_LOG("%s", self->vm->error);
-	vcpu_set_protected_mode(self->vcpu, entry, 0);
+	self->vcpu = vm_create_with_one_vcpu(&spec);
+	self->vm = self->vcpu->vm;
 	vcpu_regs_get(self->vcpu, &regs);
 	regs.rax = MULTIBOOT_LOADER_MAGIC;
 	vcpu_regs_set(self->vcpu, &regs);
