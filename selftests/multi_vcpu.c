@@ -1,18 +1,33 @@
 // SPDX-License-Identifier: MIT
 /*
  * multi_vcpu: 1, 2 and 4 vCPUs of one VM run at once on their own
- * threads, each at its own segment, sharing the VM's console (as a PC's
- * CPUs share COM1), and each finishes with its own correct output: its
- * line on the console once, and the sum 1..1000*k for vCPU k, computed by
- * the guest and checked against the host's arithmetic.
+ * threads, each at its own segment, sharing the VM's memory and console
+ * (as a PC's CPUs share COM1). At once, and not one after another: each
+ * guest first counts itself in at a shared word and waits until all have,
+ * so no guest can finish unless every one of them is running (run one
+ * after another, the first would wait until its time limit). Then each
+ * finishes with its own correct output: its line on the console once,
+ * and the sum 1..1000*k for vCPU k, computed by the guest and checked
+ * against the host's arithmetic.
  */
 #include "test_util.h"
 
 #define MEM_SIZE (512 << 10)
 #define TAG_SUM 1
+#define ARRIVED 0x500 /* at physical 0x500: how many guests have started */
+#define EXPECTED 0x502 /* and how many there are, written by the host */
 
-/* k = CS >> 12; print "vCPU k\n"; report sum(1..1000*k); hlt. */
+/*
+ * Count in, wait for all; then k = CS >> 12; print "vCPU k\n"; report
+ * sum(1..1000*k); hlt.
+ */
 GUEST_CODE(sum_guest, ".code16",
+	"	xor %ax, %ax\n mov %ax, %es\n"
+	"	lock incw %es:" XSTR(ARRIVED) "\n"
+	"1:	pause\n"
+	"	mov %es:" XSTR(ARRIVED) ", %ax\n"
+	"	cmp %es:" XSTR(EXPECTED) ", %ax\n"
+	"	jb 1b\n"
 	"	mov %cs, %bx\n shr $12, %bx\n"
 	"	mov %bx, %si\n"
 	"	add $'0', %bl\n mov %bl, %cs:(digit - sum_guest_start)\n"
@@ -53,20 +68,17 @@ FIXTURE_TEARDOWN(vm)
 
 TEST_F(vm, each_vcpu_its_own_result)
 {
+	uint16_t *arrived = vm_gpa_to_hva(self->vm, ARRIVED, 2);
+	uint16_t *expected_nr = vm_gpa_to_hva(self->vm, EXPECTED, 2);
 	struct test_guest guests[VM_MAX_VCPUS];
 	char expected[16];
 
-	for (int k = 1; k <= variant->nr_vcpus; k++) {
-		struct test_guest *g = &guests[k - 1];
-		uint16_t segment = k << 12;
-
-		ASSERT_EQ(0, __vm_load_flat(self->vm, (uint64_t)segment << 4, sum_guest_start,
-					    sum_guest_end - sum_guest_start))
-			TH_LOG("%s", self->vm->error);
-		g->vcpu = vcpu_add(self->vm);
-		vcpu_set_real_mode(g->vcpu, segment, 0);
-	}
+	*expected_nr = variant->nr_vcpus;
+	for (int k = 1; k <= variant->nr_vcpus; k++)
+		guests[k - 1].vcpu = test_add_real_mode_vcpu(self->vm, k << 12, sum_guest_start,
+							     sum_guest_end);
 	test_run_guests(guests, variant->nr_vcpus);
+	EXPECT_EQ(variant->nr_vcpus, *arrived);
 	EXPECT_EQ(variant->nr_vcpus * strlen("vCPU k\n"), self->tc.len);
 
 	for (int k = 1; k <= variant->nr_vcpus; k++) {

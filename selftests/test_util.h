@@ -104,6 +104,18 @@ static inline struct vcpu *test_real_mode_guest(uint64_t mem_size, uint16_t segm
 	return vm_create_with_one_vcpu(&spec);
 }
 
+/* One more vCPU in vm, in real mode, running start..end loaded at segment:0. */
+static inline struct vcpu *test_add_real_mode_vcpu(struct vm *vm, uint16_t segment,
+						   const uint8_t *start, const uint8_t *end)
+{
+	struct vcpu *vcpu;
+
+	vm_load_flat(vm, (uint64_t)segment << 4, start, end - start);
+	vcpu = vcpu_add(vm);
+	vcpu_set_real_mode(vcpu, segment, 0);
+	return vcpu;
+}
+
 /* A guest on a thread of its own, so that several run at once. */
 struct test_guest {
 	struct vcpu *vcpu;
