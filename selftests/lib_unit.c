@@ -3,7 +3,8 @@
  * lib_unit: the library parts that need no KVM, checked on their own:
  * descriptor and page-directory encodings, the overflow-safe guest address
  * check, the image loaders' refusals, hypercall decoding and the UART.
- * The VM and vCPU here are plain memory: no ioctl is made.
+ * The VM and vCPU here are plain memory: the vCPU's fd is -1, so an ioctl
+ * fails, and its message names it.
  */
 #include <elf.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@ FIXTURE_SETUP(fake)
 					   .host = calloc(1, MEM_SIZE) };
 	self->vm.has_sync_regs = true; /* registers live in kvm_run: no ioctl */
 	self->vcpu.vm = &self->vm;
+	self->vcpu.fd = -1;
 	self->vcpu.run = &self->run;
 	console_init(&self->vm.console);
 	ASSERT_EQ(0, hypercall_device_add(&self->vm));
@@ -219,6 +221,19 @@ TEST_F(fake, hypercall_decoding)
 	EXPECT_EQ(VCPU_BAD_HYPERCALL, hypercall(vcpu, HC_EXIT, 256, 0));
 	EXPECT_STREQ("h", self->tc.out);
 	EXPECT_EQ(1, vcpu->stats.hypercalls[HC_NR_FUNCTIONS]);
+}
+
+/* Whatever makes the call, a failed ioctl is named in vm->error. */
+TEST_F(fake, failed_ioctl_is_named)
+{
+	struct vcpu *vcpu = &self->vcpu;
+	uint64_t gpa;
+
+	EXPECT_EQ(-EFAULT, __vcpu_translate(vcpu, 0x100000, &gpa));
+	EXPECT_STREQ("KVM_TRANSLATE failed: Bad file descriptor (errno 9)", self->vm.error);
+	EXPECT_EQ(VCPU_CONTINUE, hypercall(vcpu, HC_WRITE, 0x100000, 1));
+	EXPECT_EQ(HC_ERR_FAULT, vcpu->run->s.regs.regs.rax) TH_LOG("no CR0, no write");
+	EXPECT_STREQ("KVM_GET_SREGS failed: Bad file descriptor (errno 9)", self->vm.error);
 }
 
 /* One byte to or from COM1 register reg, through the bus. */
