@@ -10,9 +10,12 @@
 # run our guests on it (real mode, and an iret in protected mode, which
 # kvm_pvm cannot emulate); otherwise, or with NESTED=1, inside the nested-KVM
 # helper VM (ci/nested-kvm). NESTED=0 never uses the helper: without a
-# usable KVM every test then skips. Tests that drive the helper VM or QEMU
-# themselves, or need no KVM (HOST_TESTS), always run out here, on the
-# host: beside the helper VM when it is used.
+# usable KVM every test then skips, and on one that runs real mode only
+# (kvm_pvm) the tests and cases that need more skip, each saying why.
+# Tests that drive the helper VM or QEMU themselves, or need no KVM
+# (HOST_TESTS), always run out here, on the host: beside the helper VM
+# when it is used. After each test a line says how long it took, on which
+# KVM it ran, and how many of its cases skipped.
 # Exits non-zero when any test fails or times out.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,17 +29,31 @@ inner=
 case "${1:-}" in --inner=*) inner=${1#--inner=}; shift ;; esac
 
 failed=0
-# run_one NUMBER NAME: one test, its own TAP indented as '# ' lines.
+log=$(mktemp) host_tap=$(mktemp)
+trap 'rm -f "$log" "$host_tap"' EXIT
+# kvm_name PROBE_OUTPUT PROBE_STATUS: the KVM that kvm-probe found, without
+# what it says that KVM cannot do ("kvm_pvm, kernel 6.1.0").
+kvm_name() {
+	case $2 in 0 | 3) echo "${1%% cannot run *}" ;; *) echo "no KVM" ;; esac
+}
+ran_on= # where the tests of this runner run, for each test's line
+
+# run_one NUMBER NAME: one test, its own TAP indented as '# ' lines, then
+# its time, the KVM it ran on ($ran_on) and how many of its cases skipped.
+# A test that skipped whole gives its reason on the result line.
 run_one() {
-	local n=$1 name=$2 rc t0=${EPOCHREALTIME/./} us
+	local n=$1 name=$2 rc t0=${EPOCHREALTIME/./} us skipped
 	echo "# selftests: mini-kvm: $name"
-	timeout --foreground -k 5 "$timeout" "$testdir/$name" </dev/null 2>&1 | sed -u 's/^/# /'
+	timeout --foreground -k 5 "$timeout" "$testdir/$name" </dev/null 2>&1 | tee "$log" | sed -u 's/^/# /'
 	rc=${PIPESTATUS[0]}
 	us=$((${EPOCHREALTIME/./} - t0))
-	printf '# mini-kvm: %s took %d.%01d s\n' "$name" $((us / 1000000)) $((us % 1000000 / 100000))
+	skipped=$(grep -cE '^ok [0-9]+ (.* )?# SKIP' "$log")
+	if [ "$skipped" = 0 ]; then skipped=; else skipped=", $skipped of its cases skipped"; fi
+	printf '# mini-kvm: %s took %d.%01d s, ran on %s%s\n' "$name" $((us / 1000000)) \
+		$((us % 1000000 / 100000)) "$ran_on" "$skipped"
 	case $rc in
 	0) echo "ok $n selftests: mini-kvm: $name" ;;
-	4) echo "ok $n selftests: mini-kvm: $name # SKIP" ;;
+	4) echo "ok $n selftests: mini-kvm: $name # SKIP $(sed -n 's/^1\.\.0 # SKIP //p' "$log")" ;;
 	124) echo "not ok $n selftests: mini-kvm: $name # TIMEOUT $timeout seconds"; failed=1 ;;
 	*) echo "not ok $n selftests: mini-kvm: $name # exit=$rc"; failed=1 ;;
 	esac
@@ -51,8 +68,11 @@ run_all() {
 	done
 }
 
+probe=$(build/kvm-probe 2>&1)
+probe_rc=$?
 if [ -n "$inner" ]; then
-	echo "# mini-kvm: KVM inside the helper VM: $(build/kvm-probe 2>&1)"
+	echo "# mini-kvm: KVM inside the helper VM: $probe"
+	ran_on="$(kvm_name "$probe" $probe_rc) (in the helper VM)"
 	run_all "$inner" "$@"
 	exit $failed
 fi
@@ -65,8 +85,6 @@ for t in "$@"; do
 	esac
 done
 
-probe=$(build/kvm-probe 2>&1)
-probe_rc=$?
 # probe: 0 usable, 3 real mode only (e.g. kvm_pvm), 4 no KVM.
 mode=skip
 if [ "${NESTED:-}" != 1 ] && [ $probe_rc = 0 ]; then
@@ -82,12 +100,14 @@ echo "1..$#"
 case $mode in
 native)
 	echo "# mini-kvm: tests run on this machine's KVM (native: $probe)"
+	ran_on="$(kvm_name "$probe" $probe_rc) (native)"
 	export MINI_KVM_SKIP_NESTED_TESTS="native KVM in use; 'make run_tests NESTED=1' tests the helper VM"
 	run_all 0 "$@"
 	exit $failed
 	;;
 skip)
 	echo "# mini-kvm: no KVM to run on: $probe${NESTED:+ (NESTED=$NESTED)}"
+	ran_on="no KVM"
 	export MINI_KVM_SKIP_NESTED_TESTS="NESTED=0 or no helper VM"
 	run_all 0 "$@"
 	exit $failed
@@ -102,9 +122,8 @@ esac
 echo "# mini-kvm: tests run in the nested-KVM helper VM (ci/nested-kvm)${NESTED:+, NESTED=$NESTED}"
 # Fill the helper's cache first, so the VMs started below do not all wait for it.
 ci/nested-kvm --prepare </dev/null 2>&1 | sed 's/^/# /'
-host_tap=$(mktemp)
-trap 'rm -f "$host_tap"' EXIT
 (
+	ran_on="the host, beside the helper VM"
 	run_all ${#in_vm[@]} "${on_host[@]}"
 	exit $failed
 ) >"$host_tap" 2>&1 &
