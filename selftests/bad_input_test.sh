@@ -26,27 +26,17 @@ for c in "$here/../build/kvm-probe" "$here/../kvm-probe"; do
 done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0 failed=0 passed=0
 
-echo "TAP version 13"
-if [ -z "$mkvm" ]; then
-	echo "1..0 # SKIP no mini-kvm beside $here (run make)"
-	exit 4
-fi
+. "$here/tap.sh"
+[ -n "$mkvm" ] || skip_all "no mini-kvm beside $here (run make)"
 if [ -n "$probe" ]; then
 	"$probe" >/dev/null 2>&1
 	probe_rc=$?
 else # installed: no probe, so ask the command to run its smallest guest
 	"$mkvm" minimal >/dev/null 2>&1 </dev/null && probe_rc=0 || probe_rc=4
 fi
-if [ "$probe_rc" = 4 ]; then # 0: usable, 3: real mode only (enough here)
-	echo "1..0 # SKIP no usable KVM (kvm-probe exit 4)"
-	exit 4
-fi
-
-ok() { n=$((n + 1)); passed=$((passed + 1)); echo "ok $n $1${2:+ # $2}"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n $1"; shift; for l in "$@"; do echo "# $l"; done; }
-skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
+# 0: usable, 3: real mode only (enough here)
+[ "$probe_rc" != 4 ] || skip_all "no usable KVM (kvm-probe exit 4)"
 
 # run NAME RC PATTERN [--lines=N] -- COMMAND...: COMMAND (stdin /dev/null,
 # at most 30 s) must exit RC with PATTERN (grep -E) on the first line of
@@ -201,7 +191,4 @@ EOF
 	fi
 fi
 
-echo "1..$n"
-[ $failed = 0 ] || exit 1
-[ $passed = 0 ] && exit 4
-exit 0
+finish

@@ -15,10 +15,9 @@ M=${MINI_KVM:-}
 for c in "$here/../mini-kvm" "$here/mini-kvm"; do
 	[ -z "$M" ] && [ -f "$c" ] && [ -x "$c" ] && M=$c # installed: not the mini-kvm/ dir
 done
-echo "TAP version 13"
+. "$here/tap.sh"
 if [ -z "$M" ] || [ ! -x "$M" ]; then
-	echo "1..0 # SKIP no mini-kvm command (build it, or set MINI_KVM)"
-	exit 4
+	skip_all "no mini-kvm command (build it, or set MINI_KVM)"
 fi
 # kvm-probe: 0 usable, 3 real mode only, 4 none. Installed copies have no
 # probe: then mini-kvm itself says whether it can start a guest.
@@ -30,8 +29,7 @@ elif ! probe=$("$M" minimal 2>&1); then
 	probe_rc=4
 fi
 if [ "$probe_rc" = 4 ]; then
-	echo "1..0 # SKIP no usable KVM: $probe"
-	exit 4
+	skip_all "no usable KVM: $probe"
 fi
 
 tmp=$(mktemp -d)
@@ -150,7 +148,7 @@ t_no_dev_kvm_bad_image() {
 	want_rc 126 && want_err_lines 1 && want_err "^mini-kvm: $tmp/nosuch.bin: No such file or directory$"
 }
 t_protected_multiboot() {
-	[ "$probe_rc" = 3 ] && { skip_why="this KVM runs real mode only"; return 1; }
+	[ "$probe_rc" = 3 ] && { skip_why="$probe; run it in the helper VM instead: ci/nested-kvm $0"; return 1; }
 	mk --mode=protected "$tmp/pmultiboot.bin"
 	want_rc 0
 }
@@ -158,21 +156,14 @@ t_protected_multiboot() {
 tests="triple_fault bad_hypercall empty_bus timeout hc_exit_7 stdin_eof stats
 options_after_guests verbose several_guests sigterm_flushes sigint colour no_dev_kvm
 no_dev_kvm_bad_image protected_multiboot"
-set -- $tests
-echo "1..$#"
-n=0 failed=0
 for t in $tests; do
-	n=$((n + 1))
-	fail_why= skip_why=
+	fail_why='' skip_why=''
 	if "t_$t"; then
-		echo "ok $n $t"
+		ok "$t"
 	elif [ -n "$skip_why" ]; then
-		echo "ok $n $t # SKIP $skip_why"
+		skip "$t" "$skip_why"
 	else
-		echo "not ok $n $t"
-		echo "# ${fail_why:-failed} (exit $rc)"
-		sed 's/^/# stderr: /' "$err" | head -20
-		failed=1
+		not_ok "$t" "${fail_why:-failed} (exit $rc)" "$(sed 's/^/stderr: /' "$err" | head -20)"
 	fi
 done
-exit $failed
+finish

@@ -15,10 +15,8 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 helper=$root/ci/nested-kvm
-KSFT_PASS=0 KSFT_FAIL=1 KSFT_SKIP=4
 
-echo "TAP version 13"
-skip_all() { echo "1..0 # SKIP $*"; exit $KSFT_SKIP; }
+. "$here/tap.sh"
 [ -z "${MINI_KVM_SKIP_NESTED_TESTS:-}" ] || skip_all "MINI_KVM_SKIP_NESTED_TESTS is set"
 [ "${MINI_KVM_NESTED:-}" != 1 ] || skip_all "already inside the nested-kvm helper VM"
 [ -x "$helper" ] || skip_all "no $helper"
@@ -28,21 +26,12 @@ prep_err=$("$helper" --prepare </dev/null 2>&1 >/dev/null); rc=$?
 if [ $rc = 240 ]; then
 	skip_all "the helper cannot get what it needs: $(printf '%s' "$prep_err" | grep 'nested-kvm:' | tail -n 1)"
 elif [ $rc != 0 ]; then
-	echo "1..1"; echo "not ok 1 ci/nested-kvm --prepare exited $rc"
-	printf '%s\n' "$prep_err" | sed 's/^/# /'; exit $KSFT_FAIL
+	not_ok "ci/nested-kvm --prepare exited $rc" "$prep_err"
+	finish
 fi
 
 tmp=$(mktemp -d /tmp/nested_kvm_helper.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-N=10
-echo "1..$N"
-n=0 failed=0
-ok() {     # ok CONDITION-STATUS DESCRIPTION [DIAGNOSTIC...]
-	local st=$1 d=$2; shift 2; n=$((n + 1))
-	if [ "$st" = 0 ]; then echo "ok $n $d"
-	else echo "not ok $n $d"; failed=1; for l in "$@"; do printf '%s\n' "$l" | sed 's/^/# /'; done; fi
-}
-skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
 
 # --- the KVM probe: build/kvm-probe when it exists, else a tiny one of ours
 probe=
@@ -89,7 +78,7 @@ head -c 1048576 /dev/urandom > "$tmp/big"                # 1 MiB of every byte v
 printf 'first line\r\n\0binary\377 and no newline at the end' > "$tmp/in"
 marker=nk-$$-$RANDOM
 want_in=$(md5sum < "$tmp/in" | cut -d' ' -f1)
-cd "$tmp" || exit $KSFT_FAIL
+cd "$tmp" || exit 1
 MINI_KVM_TEST_MARKER=$marker "$helper" --timeout=90 sh -c '
 	printf "stdin:%s\n" "$(md5sum | cut -d" " -f1)" >&2
 	cat ./big
@@ -100,37 +89,35 @@ MINI_KVM_TEST_MARKER=$marker "$helper" --timeout=90 sh -c '
 	echo x > /tmp/$MINI_KVM_TEST_MARKER && echo "tmp:writable" >&2
 	exit 7' sh "$probe" < "$tmp/in" > "$tmp/out" 2> "$tmp/err"
 rc=$?
-cd "$root" || exit $KSFT_FAIL
+cd "$root" || exit 1
 err=$(cat "$tmp/err")
-ok $([ $rc = 7 ]; echo $?) "exit status passes through: sh -c 'exit 7' -> 7" "got $rc" "$err"
-ok $(cmp -s "$tmp/big" "$tmp/out"; echo $?) "1 MiB on stdout arrives byte for byte" \
+check "$([ $rc = 7 ]; echo $?)" "exit status passes through: sh -c 'exit 7' -> 7" "got $rc" "$err"
+check "$(cmp -s "$tmp/big" "$tmp/out"; echo $?)" "1 MiB on stdout arrives byte for byte" \
 	"sent $(md5sum < "$tmp/big" | cut -c1-32), got $(md5sum < "$tmp/out" | cut -c1-32) ($(stat -c %s "$tmp/out") bytes)"
-ok $([ -n "$err" ] && ! grep -qa -e 'stdin:' -e 'kvm:yes' "$tmp/out" && grep -q '^stdin:' <<<"$err"; echo $?) \
+check "$([ -n "$err" ] && ! grep -qa -e 'stdin:' -e 'kvm:yes' "$tmp/out" && grep -q '^stdin:' <<<"$err"; echo $?)" \
 	"stderr stays apart from stdout" "$err"
-ok $(grep -qx "stdin:$want_in" <<<"$err"; echo $?) "piped stdin passes through, end included" "want stdin:$want_in" "$err"
-ok $(grep -qx 'kvm:yes' <<<"$err"; echo $?) "/dev/kvm exists inside the VM" "$err"
+check "$(grep -qx "stdin:$want_in" <<<"$err"; echo $?)" "piped stdin passes through, end included" "want stdin:$want_in" "$err"
+check "$(grep -qx 'kvm:yes' <<<"$err"; echo $?)" "/dev/kvm exists inside the VM" "$err"
 if [ -n "$probe" ]; then
-	ok $(grep -qx 'probe:0' <<<"$err"; echo $?) "a KVM VM runs a hlt guest inside ($(basename "$probe"))" "$err"
+	check "$(grep -qx 'probe:0' <<<"$err"; echo $?)" "a KVM VM runs a hlt guest inside ($(basename "$probe"))" "$err"
 else
 	skip "a KVM VM runs a hlt guest inside" "no build/kvm-probe and no cc"
 fi
-ok $(grep -qx "env:1:$marker:$tmp" <<<"$err" && grep -q '^host:nested: kvm_amd' <<<"$err"; echo $?) \
+check "$(grep -qx "env:1:$marker:$tmp" <<<"$err" && grep -q '^host:nested: kvm_amd' <<<"$err"; echo $?)" \
 	"environment, working directory, MINI_KVM_NESTED and MINI_KVM_HOST inside" "want env:1:$marker:$tmp" "$err"
-ok $(grep -qx 'tmp:writable' <<<"$err" && [ ! -e "/tmp/$marker" ]; echo $?) \
+check "$(grep -qx 'tmp:writable' <<<"$err" && [ ! -e "/tmp/$marker" ]; echo $?)" \
 	"/tmp is writable inside and the host's /tmp is unchanged" "$err"
 
 # --- boot 2: success is 0 (boot 1 showed a failure's own status)
 "$helper" --timeout=90 true </dev/null >"$tmp/out" 2>"$tmp/err"; rc=$?
-ok $([ $rc = 0 ] && [ ! -s "$tmp/out" ]; echo $?) "true -> 0" "got $rc" "$(cat "$tmp/err")"
+check "$([ $rc = 0 ] && [ ! -s "$tmp/out" ]; echo $?)" "true -> 0" "got $rc" "$(cat "$tmp/err")"
 
 # --- boot 3: --timeout (boot included) ends the VM with 243
 start=$(date +%s)
 "$helper" --timeout=6 sh -c 'echo started; sleep 120' </dev/null >"$tmp/out" 2>"$tmp/err"; rc=$?
 took=$(( $(date +%s) - start ))
-ok $([ $rc = 243 ] && [ $took -le 16 ] && grep -q '^nested-kvm: ' "$tmp/err"; echo $?) \
+check "$([ $rc = 243 ] && [ $took -le 16 ] && grep -q '^nested-kvm: ' "$tmp/err"; echo $?)" \
 	"--timeout=6 ends the VM with 243 (took ${took} s$(grep -q started "$tmp/out" && echo ', COMMAND had started'))" \
 	"got $rc" "$(cat "$tmp/err")"
 
-[ $n = $N ] || { echo "# planned $N tests, ran $n"; failed=1; }
-[ $failed = 0 ] && exit $KSFT_PASS
-exit $KSFT_FAIL
+finish

@@ -24,10 +24,9 @@ mkvm=${MINI_KVM:-}
 for c in "$here/../mini-kvm" "$here/mini-kvm"; do
 	[ -z "$mkvm" ] && [ -f "$c" ] && [ -x "$c" ] && mkvm=$c
 done
-echo "TAP version 13"
+. "$here/tap.sh"
 if [ -z "$mkvm" ] || [ ! -x "$mkvm" ]; then
-	echo "1..0 # SKIP no mini-kvm command beside $here (run make, or set MINI_KVM)"
-	exit 4
+	skip_all "no mini-kvm command beside $here (run make, or set MINI_KVM)"
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -41,7 +40,7 @@ nl='
 # (grep -E) on the first line of stderr, and each STDOUT (grep -E) on some
 # line of stdout. Exit 0: stderr is empty. Exit 2, a usage error: two
 # lines, the second pointing to --help. Any other exit: exactly one line.
-n=0 failed=0 wrap=
+wrap=
 run() {
 	name=$1 want_rc=$2 err_re=$3 out_res='' why=''
 	shift 3
@@ -63,26 +62,18 @@ run() {
 		grep -qE -- "$re" "$tmp/out" || why="${why}stdout lacks /$re/$nl"
 	done
 	unset IFS
-	n=$((n + 1))
 	if [ -z "$why" ]; then
-		echo "ok $n $name${first:+ # $first}"
+		ok "$name" "$first"
 	else
-		failed=1
-		echo "not ok $n $name"
-		printf '%s' "$why" | sed 's/^/# /'
-		head -c 600 "$tmp/err" | sed 's/^/# stderr: /'
+		not_ok "$name" "${why%"$nl"}" "$(head -c 600 "$tmp/err" | sed 's/^/stderr: /')"
 	fi
 }
-skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
 # no_stdout NAME: the last run wrote nothing on stdout (no guest ran).
 no_stdout() {
-	n=$((n + 1))
 	if [ -s "$tmp/out" ]; then
-		failed=1
-		echo "not ok $n $1"
-		head -c 600 "$tmp/out" | sed 's/^/# stdout: /'
+		not_ok "$1" "$(head -c 600 "$tmp/out" | sed 's/^/stdout: /')"
 	else
-		echo "ok $n $1"
+		ok "$1"
 	fi
 }
 
@@ -194,5 +185,4 @@ run "a bad ELF last of four guests: nothing runs" 126 "^mini-kvm: $tmp/overlap.e
 	hello counter hello "$tmp/overlap.elf"
 no_stdout "  ... and no guest printed"
 
-echo "1..$n"
-exit $failed
+finish

@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=sh
+# tap.sh: the kselftest TAP that the shell tests print, written once; they
+# source it (it is no test itself; make install copies it beside them).
+# Sourcing it prints the version line. Then one line per check:
+#   ok NAME [NOTE]               ok N NAME, and " # NOTE" when given
+#   not_ok NAME [LINE...]        not ok N NAME, then each LINE (which may
+#                                hold newlines) as '# ' lines
+#   check STATUS NAME [LINE...]  ok NAME if STATUS is 0, else not_ok
+#   skip NAME REASON             ok N NAME # SKIP REASON
+#   skip_all REASON              before any check: 1..0 # SKIP REASON, exit 4
+#   finish                       the plan, then exit: 1 if a check failed,
+#                                4 if none passed (all skipped), else 0
+tap_n=0 tap_passed=0 tap_failed=0
+echo "TAP version 13"
+
+ok() {
+	tap_n=$((tap_n + 1)) tap_passed=$((tap_passed + 1))
+	echo "ok $tap_n $1${2:+ # $2}"
+}
+
+not_ok() {
+	tap_n=$((tap_n + 1)) tap_failed=1
+	echo "not ok $tap_n $1"
+	shift
+	for tap_line in "$@"; do
+		[ -z "$tap_line" ] || printf '%s\n' "$tap_line" | sed 's/^/# /'
+	done
+}
+
+check() {
+	tap_status=$1
+	shift
+	if [ "$tap_status" = 0 ]; then ok "$1"; else not_ok "$@"; fi
+}
+
+skip() {
+	tap_n=$((tap_n + 1))
+	echo "ok $tap_n $1 # SKIP $2"
+}
+
+skip_all() {
+	echo "1..0 # SKIP $1"
+	exit 4
+}
+
+finish() {
+	echo "1..$tap_n"
+	[ "$tap_failed" = 0 ] || exit 1
+	[ "$tap_passed" != 0 ] || exit 4
+	exit 0
+}
