@@ -26,7 +26,7 @@ SELFTESTS := $(basename $(notdir $(wildcard selftests/*.c)))
 SELFTEST_BINS := $(SELFTESTS:%=selftests/%)
 SELFTEST_SCRIPTS := $(notdir $(wildcard selftests/*_test.sh selftests/nested_kvm_helper.sh selftests/os1k_qemu_diff.sh))
 # Not tests: what the scripts source, installed beside them.
-SELFTEST_FILES := image_builders.sh
+SELFTEST_FILES := image_builders.sh ksft-headers.sh
 
 TOOLS := mini-kvm $(BUILD)/kvm-probe
 
@@ -71,7 +71,8 @@ $(BUILD)/kvm-probe: $(BUILD)/tools/kvm-probe.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Selftests: the kernel's kselftest harness, fetched at build time.
-KSFT_INC = $(shell selftests/ksft-headers.sh || echo KSFT_HEADERS_MISSING)
+# KSFT_DIR passed on: make 4.3 gives $(shell) no command-line variables.
+KSFT_INC = $(shell KSFT_DIR='$(KSFT_DIR)' selftests/ksft-headers.sh || echo KSFT_HEADERS_MISSING)
 selftests/%: selftests/%.c selftests/test_util.h $(LIB) $(BUILD)/builtin_guests.o
 	@case "$(KSFT_INC)" in *KSFT_HEADERS_MISSING*) \
 		echo "error: no kselftest headers; set KSFT_DIR=<dir or kernel tree>" >&2; exit 1;; esac

@@ -328,18 +328,14 @@ static bool find_mini_kvm(void)
 	return false;
 }
 
-static void __attribute__((constructor)) __constructor_order_last(void)
-{
-	if (!__constructor_order)
-		__constructor_order = _CONSTRUCTOR_ORDER_BACKWARD;
-}
-
-int main(int argc, char **argv)
+/* Before the harness's main: without KVM or the command, skip. */
+static void __attribute__((constructor)) require_kvm_and_mini_kvm(void)
 {
 	test_require_kvm();
 	if (!find_mini_kvm()) {
 		printf("TAP version 13\n1..0 # SKIP no mini-kvm command (build it, or set MINI_KVM)\n");
-		return KSFT_SKIP;
+		exit(KSFT_SKIP);
 	}
-	return test_harness_run(argc, argv);
 }
+
+TEST_HARNESS_MAIN
