@@ -101,6 +101,12 @@ check-format:
 		clang-format "$$f" | cmp -s "$$f" - || { echo "not formatted: $$f"; bad=1; }; \
 	done; exit $${bad:-0}
 
+# shellcheck on every shell script, the clang-format check, and the example
+# workflow against GitHub's schema (ci/lint): every check runs, any failure fails.
+.PHONY: lint
+lint:
+	@st=0; $(MAKE) -s check-format || st=1; ci/lint || st=1; exit $$st
+
 clean:
 	rm -rf $(BUILD) mini-kvm $(SELFTEST_BINS)
 

@@ -9,6 +9,7 @@
 # Small guest images are written here with printf; each run costs a VM, so
 # there are few of them. Prints kselftest TAP; exit 0, 1 or 4 (skip: no
 # command, or no usable KVM).
+# shellcheck disable=SC2317 # the t_* functions are called by name
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 M=${MINI_KVM:-}
@@ -106,12 +107,12 @@ t_several_guests() {
 t_sigterm_flushes() {
 	"$M" -v "$tmp/partial.bin" </dev/null >"$out" 2>"$err" &
 	local pid=$! i=0
-	until grep -q "port 0x500" "$err" || [ $i = 300 ]; do
+	until grep -q "port 0x500" "$err" || [ "$i" = 300 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
-	kill -TERM $pid
-	wait $pid
+	kill -TERM "$pid"
+	wait "$pid"
 	rc=$?
 	want_rc 143 || return 1
 	[ "$(cat "$out")" = partial ] || { fail_why+="stdout '$(cat "$out")'; "; return 1; }
@@ -158,12 +159,13 @@ t_protected_multiboot() {
 tests="triple_fault bad_hypercall empty_bus timeout hc_exit_7 stdin_eof stats
 options_after_guests verbose several_guests sigterm_flushes sigint colour no_dev_kvm
 no_dev_kvm_bad_image protected_multiboot"
+# shellcheck disable=SC2086 # one word per test
 set -- $tests
 echo "1..$#"
 n=0 failed=0
 for t in $tests; do
 	n=$((n + 1))
-	fail_why= skip_why=
+	fail_why='' skip_why=''
 	if "t_$t"; then
 		echo "ok $n $t"
 	elif [ -n "$skip_why" ]; then

@@ -90,6 +90,7 @@ printf 'first line\r\n\0binary\377 and no newline at the end' > "$tmp/in"
 marker=nk-$$-$RANDOM
 want_in=$(md5sum < "$tmp/in" | cut -d' ' -f1)
 cd "$tmp" || exit $KSFT_FAIL
+# shellcheck disable=SC2016 # expanded inside the VM
 MINI_KVM_TEST_MARKER=$marker "$helper" --timeout=90 sh -c '
 	printf "stdin:%s\n" "$(md5sum | cut -d" " -f1)" >&2
 	cat ./big
@@ -102,32 +103,32 @@ MINI_KVM_TEST_MARKER=$marker "$helper" --timeout=90 sh -c '
 rc=$?
 cd "$root" || exit $KSFT_FAIL
 err=$(cat "$tmp/err")
-ok $([ $rc = 7 ]; echo $?) "exit status passes through: sh -c 'exit 7' -> 7" "got $rc" "$err"
-ok $(cmp -s "$tmp/big" "$tmp/out"; echo $?) "1 MiB on stdout arrives byte for byte" \
+ok "$([ $rc = 7 ]; echo $?)" "exit status passes through: sh -c 'exit 7' -> 7" "got $rc" "$err"
+ok "$(cmp -s "$tmp/big" "$tmp/out"; echo $?)" "1 MiB on stdout arrives byte for byte" \
 	"sent $(md5sum < "$tmp/big" | cut -c1-32), got $(md5sum < "$tmp/out" | cut -c1-32) ($(stat -c %s "$tmp/out") bytes)"
-ok $([ -n "$err" ] && ! grep -qa -e 'stdin:' -e 'kvm:yes' "$tmp/out" && grep -q '^stdin:' <<<"$err"; echo $?) \
+ok "$([ -n "$err" ] && ! grep -qa -e 'stdin:' -e 'kvm:yes' "$tmp/out" && grep -q '^stdin:' <<<"$err"; echo $?)" \
 	"stderr stays apart from stdout" "$err"
-ok $(grep -qx "stdin:$want_in" <<<"$err"; echo $?) "piped stdin passes through, end included" "want stdin:$want_in" "$err"
-ok $(grep -qx 'kvm:yes' <<<"$err"; echo $?) "/dev/kvm exists inside the VM" "$err"
+ok "$(grep -qx "stdin:$want_in" <<<"$err"; echo $?)" "piped stdin passes through, end included" "want stdin:$want_in" "$err"
+ok "$(grep -qx 'kvm:yes' <<<"$err"; echo $?)" "/dev/kvm exists inside the VM" "$err"
 if [ -n "$probe" ]; then
-	ok $(grep -qx 'probe:0' <<<"$err"; echo $?) "a KVM VM runs a hlt guest inside ($(basename "$probe"))" "$err"
+	ok "$(grep -qx 'probe:0' <<<"$err"; echo $?)" "a KVM VM runs a hlt guest inside ($(basename "$probe"))" "$err"
 else
 	skip "a KVM VM runs a hlt guest inside" "no build/kvm-probe and no cc"
 fi
-ok $(grep -qx "env:1:$marker:$tmp" <<<"$err" && grep -q '^host:nested: kvm_amd' <<<"$err"; echo $?) \
+ok "$(grep -qx "env:1:$marker:$tmp" <<<"$err" && grep -q '^host:nested: kvm_amd' <<<"$err"; echo $?)" \
 	"environment, working directory, MINI_KVM_NESTED and MINI_KVM_HOST inside" "want env:1:$marker:$tmp" "$err"
-ok $(grep -qx 'tmp:writable' <<<"$err" && [ ! -e "/tmp/$marker" ]; echo $?) \
+ok "$(grep -qx 'tmp:writable' <<<"$err" && [ ! -e "/tmp/$marker" ]; echo $?)" \
 	"/tmp is writable inside and the host's /tmp is unchanged" "$err"
 
 # --- boot 2: success is 0 (boot 1 showed a failure's own status)
 "$helper" --timeout=90 true </dev/null >"$tmp/out" 2>"$tmp/err"; rc=$?
-ok $([ $rc = 0 ] && [ ! -s "$tmp/out" ]; echo $?) "true -> 0" "got $rc" "$(cat "$tmp/err")"
+ok "$([ $rc = 0 ] && [ ! -s "$tmp/out" ]; echo $?)" "true -> 0" "got $rc" "$(cat "$tmp/err")"
 
 # --- boot 3: --timeout (boot included) ends the VM with 243
 start=$(date +%s)
 "$helper" --timeout=6 sh -c 'echo started; sleep 120' </dev/null >"$tmp/out" 2>"$tmp/err"; rc=$?
 took=$(( $(date +%s) - start ))
-ok $([ $rc = 243 ] && [ $took -le 16 ] && grep -q '^nested-kvm: ' "$tmp/err"; echo $?) \
+ok "$([ $rc = 243 ] && [ $took -le 16 ] && grep -q '^nested-kvm: ' "$tmp/err"; echo $?)" \
 	"--timeout=6 ends the VM with 243 (took ${took} s$(grep -q started "$tmp/out" && echo ', COMMAND had started'))" \
 	"got $rc" "$(cat "$tmp/err")"
 

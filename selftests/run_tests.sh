@@ -112,7 +112,7 @@ host_pid=$!
 [ ${#on_host[@]} = 0 ] || echo "# mini-kvm: meanwhile on the host: ${on_host[*]}"
 printed=0 status=241
 for attempt in 1 2; do
-	[ "$status" = 241 ] && [ $printed -lt ${#in_vm[@]} ] || break
+	if [ "$status" != 241 ] || [ $printed -ge ${#in_vm[@]} ]; then break; fi
 	[ $attempt = 2 ] && echo "# mini-kvm: the helper VM failed; one more boot for the rest"
 	rest=("${in_vm[@]:$printed}")
 	while IFS= read -r line; do
