@@ -26,7 +26,7 @@ SELFTESTS := $(basename $(notdir $(wildcard selftests/*.c)))
 SELFTEST_BINS := $(SELFTESTS:%=selftests/%)
 SELFTEST_SCRIPTS := $(notdir $(wildcard selftests/*_test.sh selftests/nested_kvm_helper.sh selftests/os1k_qemu_diff.sh))
 # Not tests: what the scripts source, installed beside them.
-SELFTEST_FILES := image_builders.sh tap.sh
+SELFTEST_FILES := image_builders.sh tap.sh ksft-headers.sh
 
 TOOLS := mini-kvm $(BUILD)/kvm-probe
 
@@ -71,7 +71,8 @@ $(BUILD)/kvm-probe: $(BUILD)/tools/kvm-probe.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Selftests: the kernel's kselftest harness, fetched at build time.
-KSFT_INC = $(shell selftests/ksft-headers.sh || echo KSFT_HEADERS_MISSING)
+# KSFT_DIR passed on: make 4.3 gives $(shell) no command-line variables.
+KSFT_INC = $(shell KSFT_DIR='$(KSFT_DIR)' selftests/ksft-headers.sh || echo KSFT_HEADERS_MISSING)
 selftests/%: selftests/%.c selftests/test_util.h $(LIB) $(BUILD)/builtin_guests.o
 	@case "$(KSFT_INC)" in *KSFT_HEADERS_MISSING*) \
 		echo "error: no kselftest headers; set KSFT_DIR=<dir or kernel tree>" >&2; exit 1;; esac
@@ -99,6 +100,12 @@ check-format:
 	@for f in lib/*.c lib/devices/*.c include/mini-kvm/*.h tools/*.c; do \
 		clang-format "$$f" | cmp -s "$$f" - || { echo "not formatted: $$f"; bad=1; }; \
 	done; exit $${bad:-0}
+
+# shellcheck on every shell script, the clang-format check, and the example
+# workflow against GitHub's schema (ci/lint): every check runs, any failure fails.
+.PHONY: lint
+lint:
+	@st=0; $(MAKE) -s check-format || st=1; ci/lint || st=1; exit $$st
 
 clean:
 	rm -rf $(BUILD) mini-kvm $(SELFTEST_BINS)

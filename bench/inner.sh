@@ -47,78 +47,128 @@ bench() {
 		echo "**Some runs of \"$name\" failed; their figures below are not to be trusted:**"
 		sed 's/^/    /' "$W/$name.launch"
 	fi
+	load "$name" "$W/$name.out"
 }
 
-# stat NAME LABEL FIELD (1 n, 2-4 wall med/min/max us, 5-7 rss med/min/max KiB)
-stat() { awk -v l="$2" -v f="$3" '$1 == "stat" && $2 == l { print $(f + 2) }' "$W/$1.out"; }
-# ratio NAME LABEL BASE FIELD (1-3 wall med/min/max, 4-6 rss med/min/max)
-ratio() { awk -v l="$2" -v b="$3" -v f="$4" '$1 == "ratio" && $2 == l && $3 == b { print $(f + 3) }' "$W/$1.out"; }
-
-# Table cells: "median (min–max)" in ms, KiB, or as a ratio.
-wall_cell() { awk -v a="$(stat "$1" "$2" 2)" -v b="$(stat "$1" "$2" 3)" -v c="$(stat "$1" "$2" 4)" \
-	'BEGIN { printf "%.1f (%.1f–%.1f)", a / 1000, b / 1000, c / 1000 }'; }
-rss_cell() { printf '%s (%s–%s)' "$(stat "$1" "$2" 5)" "$(stat "$1" "$2" 6)" "$(stat "$1" "$2" 7)"; }
-ratio_cell() { # NAME LABEL BASE wall|rss
-	local o=1
-	[ "$4" = rss ] && o=4
-	awk -v a="$(ratio "$1" "$2" "$3" $o)" -v b="$(ratio "$1" "$2" "$3" $((o + 1)))" \
-		-v c="$(ratio "$1" "$2" "$3" $((o + 2)))" 'BEGIN { printf "%.2f× (%.2f–%.2f)", a, b, c }'
+# Every figure is a median (min–max) that launch computes: of its runs'
+# wall time and peak RSS, and (launch -s) of numbers taken from their
+# stderr. load puts launch's lines in F: F[SET LABEL] = "N MED MIN MAX"
+# (a run's: wall µs, then RSS KiB: N MED MIN MAX MED MIN MAX) and
+# F[SET LABEL/BASE] = the ratio's "MED MIN MAX" (a run's: wall, then RSS).
+declare -A F
+load() { # SET FILE
+	local kind l b rest
+	while read -r kind l b rest; do
+		case $kind in
+		stat) F[$1 $l]="$b $rest" ;;
+		ratio) F[$1 $l/$b]=$rest ;;
+		esac
+	done <"$2"
 }
-# check VALUE OP LIMIT: "met" or "missed"
-check() { awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN { ok = op == "<=" ? v <= l : v >= l; print ok ? "met" : "missed" }'; }
-
-# phases FILE: "label phase n median min max" from "@run LABEL N" and
-# "phase NAME US" lines (medians over the rounds).
-phase_stats() {
-	awk '
-	function med(s, n,   i, j, t) {
-		for (i = 2; i <= n; i++) for (j = i; j > 1 && s[j - 1] > s[j]; j--) { t = s[j]; s[j] = s[j - 1]; s[j - 1] = t }
-		return n % 2 ? s[(n + 1) / 2] : (s[n / 2] + s[n / 2 + 1]) / 2
-	}
-	$1 == "@run" { l = $2; next }
-	$1 == "phase" { k = l SUBSEP $2; v[k, ++n[k]] = $3; if (!(k in seen)) { seen[k] = 1; order[++no] = k } }
-	END {
-		for (o = 1; o <= no; o++) {
-			k = order[o]; split(k, p, SUBSEP); delete s
-			for (i = 1; i <= n[k]; i++) s[i] = v[k, i]
-			m = med(s, n[k]); mn = s[1]; mx = s[n[k]]
-			print p[1], p[2], n[k], m, mn, mx
-		}
-	}' "$1"
+# summarise SET < LINES: launch -s on "LABEL ROUND VALUE" lines, into F.
+summarise() {
+	$L -s >"$W/$1.sum" && load "$1" "$W/$1.sum"
 }
-ph() { awk -v l="$2" -v p="$3" -v f="$4" '$1 == l && $2 == p { print $(f + 2) }' "$1"; } # FILE LABEL PHASE 2-4
-ph_cell() { # FILE LABEL PHASE
-	local m
-	m=$(ph "$1" "$2" "$3" 2)
-	[ -n "$m" ] || { printf '—'; return; }
-	awk -v a="$m" -v b="$(ph "$1" "$2" "$3" 3)" -v c="$(ph "$1" "$2" "$3" 4)" \
-		'BEGIN { printf "%.2f (%.2f–%.2f)", a / 1000, b / 1000, c / 1000 }'
+fig() { # SET KEY I: the I-th number of F[SET KEY]
+	local -a v
+	read -r -a v <<<"${F[$1 $2]:-}"
+	echo "${v[$3 - 1]:-}"
+}
+# cell FORMAT SET KEY FIRST [SCALE [UNIT]]: "median[UNIT] (min–max)" from
+# the three numbers of F[SET KEY] from the FIRST on, each times 10^SCALE,
+# or — when there are none.
+cell() {
+	local -a v
+	read -r -a v <<<"${F[$2 $3]:-}"
+	[ -n "${v[$4 + 1]:-}" ] || { printf '—'; return; }
+	# shellcheck disable=SC2059 # the format is FORMAT's
+	printf "$1${6:-} ($1–$1)" "${v[$4 - 1]}e${5:-0}" "${v[$4]}e${5:-0}" "${v[$4 + 1]}e${5:-0}"
+}
+wall_cell() { cell %.1f "$1" "$2" 2 -3; }                            # ms
+rss_cell() { cell %.0f "$1" "$2" 5; }                                # KiB
+ratio_cell() { # SET LABEL BASE wall|rss
+	local first=1
+	[ "$4" = rss ] && first=4
+	cell %.2f "$1" "$2/$3" $first 0 ×
+}
+ph_cell() { cell %.2f "$1" "$2.$3" 2 -3; } # SET LABEL PHASE: ms
+# check VALUE OP LIMIT: "met" or "missed", to a thousandth
+check() {
+	local v l
+	printf -v v '%.0f' "${1:-0}e3"
+	printf -v l '%.0f' "${3}e3"
+	if { [ "$2" = '<=' ] && [ "$v" -le "$l" ]; } || { [ "$2" = '>=' ] && [ "$v" -ge "$l" ]; }; then
+		echo met
+	else
+		echo missed
+	fi
+}
+ms() { printf '%.1f' "${1:-0}e-3"; } # µs -> ms
+milli() { printf '%.0f' "${1:-0}e3"; } # a ratio in thousandths, for bash's integers
+
+# phases FILE: "LABEL.NAME ROUND US" for the "phase NAME US" lines of
+# each "@run LABEL ROUND" block.
+phases() {
+	local a b c l='' r=0
+	while read -r a b c _; do
+		case $a in
+		@run) l=$b r=$c ;;
+		phase) echo "$l.$b $r $c" ;;
+		esac
+	done <"$1"
+}
+# stats_us FILE: for each guest in mini-kvm --stats output, "LABEL ROUND
+# A B" (LABEL ROUND from the "@run" line before, or "- 0"): µs from main to
+# the first KVM_RUN (A), and from there to the guest's end (B).
+stats_us() {
+	local -a w
+	local l=- r=0 a b
+	while read -r -a w; do
+		if [ "${w[0]:-}" = @run ]; then
+			l=${w[1]} r=${w[2]}
+		elif [ "${w[*]:0:4}" = "first guest instruction at" ]; then
+			a=${w[4]/./} b=${w[8]/./} # ms with 3 decimals: µs
+			echo "$l $r $((10#$a)) $((10#$b - 10#$a))"
+		fi
+	done <"$1"
+}
+# floor_us FILE: "LABEL ROUND US" per "@run" block of floor -p output (or
+# "- 0 US" for one run alone), the run loop's time: first_exit + more_exits.
+floor_us() {
+	local a b c l=- r=0 t=''
+	while read -r a b c _; do
+		case $a in
+		@run)
+			[ -z "$t" ] || echo "$l $r $t"
+			l=$b r=$c t=''
+			;;
+		phase) [ "$b" != first_exit ] && [ "$b" != more_exits ] || t=$((${t:-0} + c)) ;;
+		esac
+	done <"$1"
+	[ -z "$t" ] || echo "$l $r $t"
+}
+# calibrate N US TARGET_MS MIN MAX: the count that takes TARGET_MS when N took US.
+calibrate() {
+	local x=$1
+	[ "${2:-0}" -gt 0 ] && x=$(($1 * $3 * 1000 / $2))
+	[ "$x" -ge "$4" ] || x=$4
+	[ "$x" -le "$5" ] || x=$5
+	echo "$x"
 }
 
 # patch_count IMAGE N: the 32-bit count at offset 2 of a bench guest.
 patch_count() {
-	local n=$2
-	printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $((n & 255)) $((n >> 8 & 255)) \
-		$((n >> 16 & 255)) $((n >> 24 & 255)))" | dd of="$1" bs=1 seek=2 conv=notrunc status=none
-}
-
-# mk_loop_us FILE: mini-kvm --stats run-loop time (first KVM_RUN to end) per
-# "@run" block: "label round us".
-mk_loop_us() {
-	awk '$1 == "@run" { l = $2; r = $3; next }
-	/first guest instruction at/ { a = $5; b = $9; printf "%s %s %.0f\n", l, r, (b - a) * 1000 }' "$1"
-}
-# floor_loop_us FILE: floor -p run-loop time (first_exit + more_exits).
-floor_loop_us() {
-	awk '$1 == "@run" { if (l != "") printf "%s %s %.0f\n", l, r, t; l = $2; r = $3; t = 0; next }
-	$1 == "phase" && ($2 == "first_exit" || $2 == "more_exits") { t += $3 }
-	END { if (l != "") printf "%s %s %.0f\n", l, r, t }' "$1"
+	local n=$2 le
+	printf -v le '\\%03o\\%03o\\%03o\\%03o' $((n & 255)) $((n >> 8 & 255)) $((n >> 16 & 255)) $((n >> 24 & 255))
+	# shellcheck disable=SC2059 # the format is the four bytes' escapes
+	printf "$le" | dd of="$1" bs=1 seek=2 conv=notrunc status=none
 }
 
 # ---------------------------------------------------------------- where we are
 kmod=$(for m in kvm_intel kvm_amd kvm_pvm; do [ -d /sys/module/$m ] && echo $m; done | paste -sd " " -)
 meta "kvm_kernel $(uname -r)"
-meta "kvm_cpu $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $cores CPUs"
+cpu=$(grep -m 1 '^model name' /proc/cpuinfo)
+meta "kvm_cpu ${cpu#*: }, $cores CPUs"
 meta "kvm_module ${kmod:-unknown}"
 meta "kvm_probe $(build/kvm-probe 2>&1 | head -n 1)"
 meta "qemu $($QEMU --version 2>/dev/null | head -n 1)"
@@ -130,11 +180,11 @@ command -v "$QEMU" >/dev/null 2>&1 || qemu_ok=0
 # ---------------------------------------------------------------- 1, 2: start-up, RSS, QEMU microvm
 if want startup; then
 QEMU_MICROVM=("$QEMU" -M microvm -accel kvm -m 16M -nodefaults -no-user-config -display none
-	-bios $B/guests/qemu-exit.bin -device isa-debug-exit,iobase=0xf4,iosize=4)
-startup_cmds=(-- empty $B/empty -- floor $B/floor -- floor-static $B/floor-static
-	-- mini-kvm ./mini-kvm minimal -- mini-kvm-dynamic $B/mini-kvm-dynamic minimal
-	-- floor-x $B/floor -x -- floor-static-x $B/floor-static -x
-	-- mini-kvm-x ./mini-kvm --version -- mini-kvm-dynamic-x $B/mini-kvm-dynamic --version)
+	-bios "$B/guests/qemu-exit.bin" -device "isa-debug-exit,iobase=0xf4,iosize=4")
+startup_cmds=(-- empty "$B/empty" -- floor "$B/floor" -- floor-static "$B/floor-static"
+	-- mini-kvm ./mini-kvm minimal -- mini-kvm-dynamic "$B/mini-kvm-dynamic" minimal
+	-- floor-x "$B/floor" -x -- floor-static-x "$B/floor-static" -x
+	-- mini-kvm-x ./mini-kvm --version -- mini-kvm-dynamic-x "$B/mini-kvm-dynamic" --version)
 [ $qemu_ok = 1 ] && startup_cmds+=(-- qemu-microvm/1 "${QEMU_MICROVM[@]}" -- qemu-x "$QEMU" -version)
 bench startup -n "$R" -t 120 -o /dev/null "${startup_cmds[@]}"
 
@@ -176,34 +226,29 @@ peak RSS $(ratio_cell startup qemu-microvm mini-kvm-dynamic rss).
 EOF
 fi
 
-r=$(ratio startup mini-kvm floor-static 1)
+r=$(fig startup mini-kvm/floor-static 1)
 goal "start-up ≤ 1.15× floor|≤ 1.15|$(printf '%.2f' "$r")×|$(check "$r" '<=' 1.15)|./mini-kvm minimal / floor-static (both static), wall, per-round median"
-r=$(ratio startup mini-kvm-dynamic floor 1)
+r=$(fig startup mini-kvm-dynamic/floor 1)
 goal "start-up ≤ 1.15× floor (dynamic build)|≤ 1.15|$(printf '%.2f' "$r")×|$(check "$r" '<=' 1.15)|mini-kvm-dynamic minimal / floor (both dynamic)"
-m=$(stat startup mini-kvm 5)
-goal "peak RSS ≤ 1 MiB, real-mode guest|≤ 1024 KiB|$m KiB|$(check "$m" '<=' 1024)|./mini-kvm minimal (static); launcher floor $(stat startup empty 5) KiB"
-m=$(stat startup mini-kvm-dynamic 5)
+m=$(fig startup mini-kvm 5)
+goal "peak RSS ≤ 1 MiB, real-mode guest|≤ 1024 KiB|$m KiB|$(check "$m" '<=' 1024)|./mini-kvm minimal (static); launcher floor $(fig startup empty 5) KiB"
+m=$(fig startup mini-kvm-dynamic 5)
 goal "peak RSS ≤ 1 MiB, real-mode guest (dynamic build)|≤ 1024 KiB|$m KiB|$(check "$m" '<=' 1024)|mini-kvm-dynamic minimal (shared libc, ld.so)"
 if [ $qemu_ok = 1 ]; then
-	r=$(ratio startup qemu-microvm mini-kvm 1)
+	r=$(fig startup qemu-microvm/mini-kvm 1)
 	goal "≥ 15× faster start-up than QEMU microvm|≥ 15|$(printf '%.1f' "$r")×|$(check "$r" '>=' 15)|QEMU / ./mini-kvm wall, per-round median"
-	r=$(ratio startup qemu-microvm mini-kvm 4)
+	r=$(fig startup qemu-microvm/mini-kvm 4)
 	goal "≥ 30× less RSS than QEMU microvm|≥ 30|$(printf '%.1f' "$r")×|$(check "$r" '>=' 30)|QEMU / ./mini-kvm peak RSS"
-	r=$(ratio startup qemu-microvm mini-kvm-dynamic 4)
+	r=$(fig startup qemu-microvm/mini-kvm-dynamic 4)
 	goal "≥ 30× less RSS than QEMU microvm (dynamic build)|≥ 30|$(printf '%.1f' "$r")×|$(check "$r" '>=' 30)|QEMU / mini-kvm-dynamic peak RSS"
 fi
 
 # ---------------------------------------------------------------- 1b: in-process phases
 bench phases -n "$R" -o /dev/null -e "$W/phases.err" -- floor $B/floor -p -- lib $B/phases \
 	-- mini-kvm ./mini-kvm --stats minimal
-phase_stats "$W/phases.err" >"$W/phases.st"
-mk_loop_us "$W/phases.err" >"$W/phases.mk"
-mkstat() { # which: 1 = main to first KVM_RUN, 2 = first KVM_RUN to end
-	awk -v w="$1" '$1 == "@run" { next }
-	/first guest instruction at/ { v[++n] = (w == 1 ? $5 : $9 - $5) }
-	END { for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
-	      if (n) printf "%.2f (%.2f–%.2f)", n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2, v[1], v[n] }' "$W/phases.err"
-}
+summarise ph < <(phases "$W/phases.err")
+# mini-kvm --stats: main to the first KVM_RUN, and on to the guest's end
+summarise mk < <(stats_us "$W/phases.err" | while read -r l r a b; do echo "$l.start $r $a" && echo "$l.run $r $b"; done)
 cat <<EOF
 
 ## 1b. In-process phases of the same guest (ms, median (min–max) of $R runs each, interleaved)
@@ -215,36 +260,40 @@ through libminikvm (\`kvm_open\`, \`__vm_create\`, \`__vm_add_memory\` +
 
 | phase | floor (raw ioctls) | libminikvm |
 |---|---|---|
-| open /dev/kvm | $(ph_cell "$W/phases.st" floor open) | $(ph_cell "$W/phases.st" lib open) |
-| create VM | $(ph_cell "$W/phases.st" floor create_vm) | $(ph_cell "$W/phases.st" lib create_vm) |
-| memory slot (+ image) | $(ph_cell "$W/phases.st" floor memory) | $(ph_cell "$W/phases.st" lib memory) |
-| vCPU (+ real-mode registers) | $(ph_cell "$W/phases.st" floor vcpu) | $(ph_cell "$W/phases.st" lib vcpu) |
-| first KVM_RUN to the exit | $(ph_cell "$W/phases.st" floor first_exit) | $(ph_cell "$W/phases.st" lib first_exit) |
-| teardown | $(ph_cell "$W/phases.st" floor teardown) | $(ph_cell "$W/phases.st" lib teardown) |
+| open /dev/kvm | $(ph_cell ph floor open) | $(ph_cell ph lib open) |
+| create VM | $(ph_cell ph floor create_vm) | $(ph_cell ph lib create_vm) |
+| memory slot (+ image) | $(ph_cell ph floor memory) | $(ph_cell ph lib memory) |
+| vCPU (+ real-mode registers) | $(ph_cell ph floor vcpu) | $(ph_cell ph lib vcpu) |
+| first KVM_RUN to the exit | $(ph_cell ph floor first_exit) | $(ph_cell ph lib first_exit) |
+| teardown | $(ph_cell ph floor teardown) | $(ph_cell ph lib teardown) |
 
 The mini-kvm command itself (\`--stats\`, same rounds): first guest
-instruction $(mkstat 1) ms after \`main\`, guest end $(mkstat 2) ms after that.
+instruction $(cell %.2f mk mini-kvm.start 2 -3) ms after \`main\`, guest end $(cell %.2f mk mini-kvm.run 2 -3) ms after that.
 Whole processes in this set: floor $(wall_cell phases floor), libminikvm
 $(wall_cell phases lib) ($(ratio_cell phases lib floor wall) of the floor),
 mini-kvm --stats $(wall_cell phases mini-kvm) ms.
 EOF
 
 # What bounds the start-up ratios, from the figures above.
-ms() { awk -v v="$1" 'BEGIN { printf "%.1f", v / 1000 }'; }
-sub_ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (a - b) / 1000 }'; }
-kvm_us=$(awk '$1 == "floor" && ($2 == "create_vm" || $2 == "vcpu" || $2 == "memory" || $2 == "first_exit" || $2 == "teardown") { t += $4 } END { print t + 0 }' "$W/phases.st")
-lib_us=$(awk '$1 == "lib" && ($2 == "open" || $2 == "create_vm" || $2 == "vcpu" || $2 == "memory") { t += $4 } END { print t + 0 }' "$W/phases.st")
-fw=$(stat startup floor 2) fx=$(stat startup floor-x 2) mw=$(stat startup mini-kvm-dynamic 2) mx=$(stat startup mini-kvm-dynamic-x 2)
-fsw=$(stat startup floor-static 2) fsx=$(stat startup floor-static-x 2) msw=$(stat startup mini-kvm 2) msx=$(stat startup mini-kvm-x 2)
+sum_us() { # LABEL PHASE...: the phases' medians added up
+	local l=$1 t=0 p
+	shift
+	for p; do t=$((t + $(fig ph "$l.$p" 2) + 0)); done
+	echo $t
+}
+kvm_us=$(sum_us floor create_vm vcpu memory first_exit teardown)
+lib_us=$(sum_us lib open create_vm vcpu memory)
+fw=$(fig startup floor 2) fx=$(fig startup floor-x 2) mw=$(fig startup mini-kvm-dynamic 2) mx=$(fig startup mini-kvm-dynamic-x 2)
+fsw=$(fig startup floor-static 2) fsx=$(fig startup floor-static-x 2) msw=$(fig startup mini-kvm 2) msx=$(fig startup mini-kvm-x 2)
 cat <<EOF
 
 **What bounds start-up here** (medians from the tables above):
-- Static (./mini-kvm): mini-kvm minimal − floor-static = $(sub_ms "$msw" "$fsw") ms,
-  exec only $(sub_ms "$msx" "$fsx") ms. Dynamic: mini-kvm-dynamic minimal − floor
-  = $(sub_ms "$mw" "$fw") ms; of that, $(sub_ms "$mx" "$fx") ms is already there before
+- Static (./mini-kvm): mini-kvm minimal − floor-static = $(ms $((msw - fsw))) ms,
+  exec only $(ms $((msx - fsx))) ms. Dynamic: mini-kvm-dynamic minimal − floor
+  = $(ms $((mw - fw))) ms; of that, $(ms $((mx - fx))) ms is already there before
   \`/dev/kvm\` is opened (\`mini-kvm-dynamic --version\` − \`floor -x\`: exec and the
   dynamic loader for the larger binary).
-- In the process: \`mini-kvm --stats\` reaches its first KVM_RUN $(mkstat 1 | cut -d' ' -f1) ms after
+- In the process: \`mini-kvm --stats\` reaches its first KVM_RUN $(printf %.2f "$(fig mk mini-kvm.start 2)e-3") ms after
   \`main\`; the same steps through the library alone (open, create VM, memory, vCPU
   in 1b) take $(ms "$lib_us") ms: the command's own setup (signals, a thread per
   guest) is the rest.
@@ -254,12 +303,12 @@ cat <<EOF
   start-up is these two, and any VMM pays both.
 EOF
 if [ $qemu_ok = 1 ]; then
-	qw=$(stat startup qemu-microvm 2) qx=$(stat startup qemu-x 2)
+	qw=$(fig startup qemu-microvm 2) qx=$(fig startup qemu-x 2)
 	cat <<EOF
 - QEMU microvm: $(ms "$qw") ms, of which $(ms "$qx") ms is \`qemu-system-x86_64 -version\`
   (exec, loading its shared libraries, exit). Both pay KVM's own work for a
   VM, $(ms "$kvm_us") ms here by the floor's phases (1b): QEMU's time over that is
-  $(awk -v q="$qw" -v k="$kvm_us" 'BEGIN { printf "%.1f", q / k }')×, a rough ceiling for QEMU / mini-kvm in this place.
+  $(printf %.1f "$((qw * 1000 / (kvm_us > 0 ? kvm_us : 1)))e-3")×, a rough ceiling for QEMU / mini-kvm in this place.
 EOF
 fi
 
@@ -271,26 +320,22 @@ cp $B/guests/hcloop.bin "$W/hc.bin"
 n0=1000
 patch_count "$W/hc.bin" $n0
 $B/floor -p "$W/hc.bin" 2>"$W/hc.cal" >/dev/null
-t0=$(awk '$1 == "phase" && ($2 == "first_exit" || $2 == "more_exits") { t += $3 } END { print t + 0 }' "$W/hc.cal")
-N=$(awk -v t="$t0" -v n="$n0" -v ms="$HC_MS" 'BEGIN { x = t > 0 ? int(n * ms * 1000 / t) : n; if (x < 1000) x = 1000; if (x > 20000000) x = 20000000; print x }')
+read -r _ _ t0 < <(floor_us "$W/hc.cal")
+N=$(calibrate $n0 "$t0" "$HC_MS" 1000 20000000)
 patch_count "$W/hc.bin" "$N"
 bench hcall -n "$R" -o /dev/null -e "$W/hc.err" -- floor $B/floor -p "$W/hc.bin" \
 	-- mini-kvm ./mini-kvm --stats "$W/hc.bin" -- floor-mw $B/floor -p -m -w "$W/hc.bin"
-{ floor_loop_us "$W/hc.err" | awk '$1 ~ /^floor/'; mk_loop_us "$W/hc.err" | awk '$1 == "mini-kvm"'; } >"$W/hc.loop"
-hc_stats() { # A B: "A_med A_min A_max B_med B_min B_max ratio_med ratio_min ratio_max" (us per call, ratio B/A)
-	awk -v n="$N" -v A="${1:-floor}" -v B="${2:-mini-kvm}" '
-	function sort(s, k,   i, j, t) { for (i = 2; i <= k; i++) for (j = i; j > 1 && s[j - 1] > s[j]; j--) { t = s[j]; s[j] = s[j - 1]; s[j - 1] = t } }
-	function med(s, k) { return k % 2 ? s[(k + 1) / 2] : (s[k / 2] + s[k / 2 + 1]) / 2 }
-	$1 == A { f[$2] = $3 / n } $1 == B { m[$2] = $3 / n }
-	END {
-		for (r in f) if (r in m) { a[++k] = f[r]; b[k] = m[r]; c[k] = m[r] / f[r] }
-		sort(a, k); sort(b, k); sort(c, k)
-		printf "%.2f %.2f %.2f %.2f %.2f %.2f %.3f %.3f %.3f\n", med(a, k), a[1], a[k], med(b, k), b[1], b[k], med(c, k), c[1], c[k]
-	}' "$W/hc.loop"
+# The run loops (first KVM_RUN to the end), µs: per call is that / N.
+summarise hc < <(
+	floor_us "$W/hc.err"
+	stats_us "$W/hc.err" | while read -r l r _ b; do [ "$l" != mini-kvm ] || echo "$l $r $b"; done
+)
+per_call() { # LABEL: µs per call, median (min–max)
+	local n a b c
+	read -r n a b c <<<"${F[hc $1]:-}"
+	[ -n "$c" ] || { printf '—'; return; }
+	printf '%.2f (%.2f–%.2f)' "$((a * 1000 / N))e-3" "$((b * 1000 / N))e-3" "$((c * 1000 / N))e-3"
 }
-read -r f1 f2 f3 m1 m2 m3 r1 r2 r3 <<<"$(hc_stats floor mini-kvm)"
-read -r _ _ _ w1 w2 w3 q1 q2 q3 <<<"$(hc_stats floor floor-mw)"
-read -r _ _ _ _ _ _ p1 p2 p3 <<<"$(hc_stats floor-mw mini-kvm)"
 cat <<EOF
 
 ## 3. Hypercall round trip: $N × HC_PUTCHAR vs the bare PIO exit loop
@@ -304,17 +349,18 @@ end: \`floor -p\` phases, \`mini-kvm --stats\`) / $N; $R rounds, interleaved.
 
 | | µs per exit, median (min–max) |
 |---|---|
-| floor: bare PIO exit loop | $f1 ($f2–$f3) |
-| mini-kvm: HC_PUTCHAR to /dev/null | $m1 ($m2–$m3) |
-| mini-kvm / floor, round by round | $(printf '%.3f× (%.3f–%.3f)' "$r1" "$r2" "$r3") |
-| *diagnostic:* floor -m -w (mini-kvm's KVM_SET_SIGNAL_MASK, and EAX written back through \`kvm_run\` sync regs on every exit) | $w1 ($w2–$w3) |
-| *diagnostic:* floor -m -w / floor: what KVM charges for those two | $(printf '%.3f× (%.3f–%.3f)' "$q1" "$q2" "$q3") |
-| *diagnostic:* mini-kvm / floor -m -w: mini-kvm's own userspace dispatch | $(printf '%.3f× (%.3f–%.3f)' "$p1" "$p2" "$p3") |
+| floor: bare PIO exit loop | $(per_call floor) |
+| mini-kvm: HC_PUTCHAR to /dev/null | $(per_call mini-kvm) |
+| mini-kvm / floor, round by round | $(cell %.3f hc mini-kvm/floor 1 0 ×) |
+| *diagnostic:* floor -m -w (mini-kvm's KVM_SET_SIGNAL_MASK, and EAX written back through \`kvm_run\` sync regs on every exit) | $(per_call floor-mw) |
+| *diagnostic:* floor -m -w / floor: what KVM charges for those two | $(cell %.3f hc floor-mw/floor 1 0 ×) |
+| *diagnostic:* mini-kvm / floor -m -w: mini-kvm's own userspace dispatch | $(cell %.3f hc mini-kvm/floor-mw 1 0 ×) |
 
 Whole processes: floor $(wall_cell hcall floor) ms, mini-kvm
 $(wall_cell hcall mini-kvm) ms ($(ratio_cell hcall mini-kvm floor wall)).
 EOF
-goal "hypercall round trip ≤ 1.10× bare PIO exit|≤ 1.10|$(printf '%.3f' "$r1")×|$(check "$r1" '<=' 1.10)|$N calls, run loop per call, per-round median"
+r=$(fig hc mini-kvm/floor 1)
+goal "hypercall round trip ≤ 1.10× bare PIO exit|≤ 1.10|$(printf '%.3f' "$r")×|$(check "$r" '<=' 1.10)|$N calls, run loop per call, per-round median"
 
 fi # hcall
 
@@ -322,14 +368,20 @@ fi # hcall
 if want irqchip; then
 bench irqchip -n "$R" -e "$W/irq.err" -- none $B/floor -o -p -- before $B/floor -o -p -i before \
 	-- after $B/floor -o -p -i after
-phase_stats "$W/irq.err" >"$W/irq.st"
+summarise irqph < <(phases "$W/irq.err")
 irq_row() {
-	echo "| $2 | $(wall_cell irqchip "$1") | $( [ "$1" = none ] && echo 1 || ratio_cell irqchip "$1" none wall) | $(ph_cell "$W/irq.st" "$1" memory) | $(ph_cell "$W/irq.st" "$1" irqchip) | $(ph_cell "$W/irq.st" "$1" vcpu) | $(ph_cell "$W/irq.st" "$1" first_exit) | $(ph_cell "$W/irq.st" "$1" teardown) |"
+	local x=1
+	[ "$1" = none ] || x=$(ratio_cell irqchip "$1" none wall)
+	echo "| $2 | $(wall_cell irqchip "$1") | $x | $(ph_cell irqph "$1" memory) | $(ph_cell irqph "$1" irqchip) | $(ph_cell irqph "$1" vcpu) | $(ph_cell irqph "$1" first_exit) | $(ph_cell irqph "$1" teardown) |"
 }
 if command -v strace >/dev/null 2>&1; then
 	strace -f -qq -e trace=ioctl -o "$W/strace.min" ./mini-kvm minimal >/dev/null 2>&1
 	printf '0\n' | strace -f -qq -e trace=ioctl -o "$W/strace.os1k" ./mini-kvm build/guests/os1k.elf >/dev/null 2>&1
-	ioctls() { grep -o 'KVM_[A-Z0-9_]*' "$1" | sort | uniq -c | awk '{ printf "%s%s ×%s", n++ ? ", " : "", $2, $1 }'; }
+	ioctls() {
+		local n k l=''
+		while read -r n k; do l="${l:+$l, }$k ×$n"; done < <(grep -o 'KVM_[A-Z0-9_]*' "$1" | sort | uniq -c)
+		echo "$l"
+	}
 	chips() { grep -c 'KVM_CREATE_IRQCHIP' "$1"; }
 	irq_min=$(chips "$W/strace.min") irq_os1k=$(chips "$W/strace.os1k")
 	strace_note="\`strace -f -e trace=ioctl ./mini-kvm minimal\` saw: $(ioctls "$W/strace.min") — KVM_CREATE_IRQCHIP $irq_min times.
@@ -367,39 +419,44 @@ cp $B/guests/spin.bin "$W/spin.bin"
 C=20000000
 for target_ms in $((SPIN_MS / 4)) "$SPIN_MS"; do
 	c0=$C
-	patch_count "$W/spin.bin" $c0
+	patch_count "$W/spin.bin" "$c0"
 	./mini-kvm --stats "$W/spin.bin" 2>"$W/spin.cal" >/dev/null
-	t0=$(mk_loop_us "$W/spin.cal" | awk '{ print $3 }')
-	[ -n "$t0" ] || t0=$(awk '/first guest instruction at/ { printf "%.0f", ($9 - $5) * 1000 }' "$W/spin.cal")
-	C=$(awk -v t="${t0:-0}" -v n="$c0" -v ms="$target_ms" 'BEGIN { x = t > 0 ? int(n * ms * 1000 / t) : n; if (x < 1000000) x = 1000000; if (x > 4000000000) x = 4000000000; print x }')
+	t0=0
+	read -r _ _ _ t0 < <(stats_us "$W/spin.cal")
+	C=$(calibrate "$c0" "$t0" "$target_ms" 1000000 4000000000)
 done
 patch_count "$W/spin.bin" "$C"
 S=$W/spin.bin
 bench multi -n "$RS" -t 300 -e "$W/multi.err" -- g1 ./mini-kvm --stats "$S" -- g2 ./mini-kvm --stats "$S" "$S" \
 	-- g4 ./mini-kvm --stats "$S" "$S" "$S" "$S"
 # Each guest's own run (first KVM_RUN to its end), from --stats: did they overlap?
-guest_run() { # LABEL: "median (min–max)" ms over all guests of all rounds
-	mk_loop_us "$W/multi.err" | awk -v l="$1" '$1 == l { v[++n] = $3 / 1000 }
-	END { for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
-	      if (n) printf "%.1f (%.1f–%.1f)", n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2, v[1], v[n] }'
-}
+summarise runs < <(stats_us "$W/multi.err" | while read -r l r _ b; do echo "$l $r $b"; done)
+guest_run() { cell %.1f runs "$1" 2 -3; } # LABEL: ms over all guests of all rounds
 # The control: the same scaling with plain processes, no KVM.
 l0=200000000
 $L -n 1 -- c $B/cpuloop $l0 >"$W/loop.cal" 2>/dev/null
-t0=$(awk '$1 == "run" { print $4 }' "$W/loop.cal")
-LC=$(awk -v t="${t0:-0}" -v n="$l0" -v ms="$SPIN_MS" 'BEGIN { x = t > 0 ? int(n * ms * 1000 / t) : n; if (x < 1000000) x = 1000000; printf "%d", x }')
+t0=0
+read -r _ _ _ t0 _ < <(grep '^run ' "$W/loop.cal")
+LC=$(calibrate $l0 "$t0" "$SPIN_MS" 1000000 $((1 << 62)))
 bench loops -n "$RS" -t 300 -- c1 $B/cpuloop "$LC" 1 -- c2 $B/cpuloop "$LC" 2 -- c4 $B/cpuloop "$LC" 4
-multi_row() { # LABEL K [NAME]
-	local k=$2 fit p=${3:-g} n=${4:-multi} what=${5:-mini-kvm}
+# over K RATIO [DIV]: K / RATIO / DIV, to a thousandth (bash's integers)
+over() {
+	local m
+	m=$(milli "$2")
+	[ "$m" -gt 0 ] || { echo 0; return; }
+	echo "$(($1 * 1000000 / (m * ${3:-1})))e-3"
+}
+multi_row() { # LABEL K [PREFIX SET WHAT]
+	local k=$2 fit p=${3:-g} n=${4:-multi} what=${5:-mini-kvm} a b c
 	fit=$((k < cores ? k : cores))
 	if [ "$k" = 1 ]; then
-		echo "| $what | 1 | $(wall_cell $n ${p}1) | 1 | 1 | 1.00 |"
+		echo "| $what | 1 | $(wall_cell "$n" "${p}1") | 1 | 1 | 1.00 |"
 		return
 	fi
-	awk -v k="$k" -v fit="$fit" -v a="$(ratio $n "$p$k" ${p}1 1)" -v b="$(ratio $n "$p$k" ${p}1 2)" -v c="$(ratio $n "$p$k" ${p}1 3)" \
-		-v w="$(wall_cell $n "$p$k")" -v what="$what" 'BEGIN {
-		printf "| %s | %d | %s | %.2f (%.2f–%.2f) | %.2f× (%.2f–%.2f) | %.2f (%.2f–%.2f) |\n", what, k, w, a, b, c,
-			k / a, k / c, k / b, k / a / fit, k / c / fit, k / b / fit }'
+	read -r a b c _ <<<"${F[$n $p$k/${p}1]}"
+	printf '| %s | %d | %s | %.2f (%.2f–%.2f) | %.2f× (%.2f–%.2f) | %.2f (%.2f–%.2f) |\n' "$what" "$k" \
+		"$(wall_cell "$n" "$p$k")" "$a" "$b" "$c" "$(over "$k" "$a")" "$(over "$k" "$c")" "$(over "$k" "$b")" \
+		"$(over "$k" "$a" "$fit")" "$(over "$k" "$c" "$fit")" "$(over "$k" "$b" "$fit")"
 }
 cat <<EOF
 
@@ -430,8 +487,8 @@ The control runs \`build/bench/cpuloop $LC K\` (K processes counting down,
 calibrated to about $SPIN_MS ms, no KVM) in the same place, $RS rounds
 interleaved: the scaling the machine itself gives to CPU-bound work.
 EOF
-r=$(awk -v a="$(ratio multi g2 g1 1)" 'BEGIN { printf "%.2f", 2 / a }')
-rc2=$(awk -v a="$(ratio loops c2 c1 1)" 'BEGIN { printf "%.2f", 2 / a }')
+printf -v r '%.2f' "$(over 2 "$(fig multi g2/g1 1)")"
+printf -v rc2 '%.2f' "$(over 2 "$(fig loops c2/c1 1)")"
 goal "2 guests on 2 cores ≥ 1.8× one|≥ 1.8|${r}×|$(check "$r" '>=' 1.8)|$cores CPUs; plain processes (no KVM) got ${rc2}× in the same place"
 
 fi # multi

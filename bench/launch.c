@@ -18,6 +18,12 @@
  *               (other people's VMs would share our CPUs); not timed
  *   /STATUS     the exit status that means success (default 0)
  *
+ *   launch -s   no commands: the same statistics for the numbers on stdin,
+ *               "LABEL ROUND VALUE" a line (a label may have several values
+ *               in a round): a stat line per label (N, median, min, max of
+ *               its values) and a ratio line per pair of labels (over the
+ *               rounds both have, each value to the other's first)
+ *
  * Peak RSS comes from wait4(), the child's own rusage: the same ru_maxrss
  * getrusage(RUSAGE_CHILDREN) would give for one child. Linux counts the
  * RSS the child had before exec (a copy of ours) into it, so this launcher
@@ -28,7 +34,8 @@
  *   stat LABEL N WALL_MED WALL_MIN WALL_MAX RSS_MED RSS_MIN RSS_MAX
  *   ratio LABEL BASE WALL_MED WALL_MIN WALL_MAX RSS_MED RSS_MIN RSS_MAX
  * where a ratio is LABEL's figure over BASE's in the same round, for every
- * pair of commands, summarised over the rounds.
+ * pair of commands, summarised over the rounds. With -s, the same lines
+ * with one figure each: stat LABEL N MED MIN MAX, ratio LABEL BASE MED MIN MAX.
  * Exit status 0, or 1 if any run failed (wrong status, killed, timed out).
  */
 #include <dirent.h>
@@ -45,6 +52,8 @@
 
 #define MAX_CMDS 16
 #define MAX_ROUNDS 1000
+#define MAX_SERIES 32
+#define MAX_VALUES (4 * MAX_ROUNDS)
 
 struct cmd {
 	char label[64];
@@ -55,6 +64,16 @@ struct cmd {
 
 static struct cmd cmds[MAX_CMDS];
 static int nr_cmds;
+
+/* -s: the values of one label, each with its round. */
+struct series {
+	char label[64];
+	int n, round[MAX_VALUES];
+	double v[MAX_VALUES];
+};
+
+static struct series series[MAX_SERIES];
+static int nr_series;
 
 static double now_us(void)
 {
@@ -110,7 +129,7 @@ static int cmp(const void *a, const void *b)
 /* Median (the mean of the middle two for an even count), min and max. */
 static void summary(const double *v, int n, double out[3])
 {
-	double s[MAX_ROUNDS];
+	double s[MAX_VALUES];
 
 	memcpy(s, v, n * sizeof(*v));
 	qsort(s, n, sizeof(*s), cmp);
@@ -186,12 +205,76 @@ static int run_one(struct cmd *c, int round, const char *in, const char *out,
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+static struct series *find_series(const char *label)
+{
+	struct series *s;
+
+	for (int i = 0; i < nr_series; i++)
+		if (!strcmp(series[i].label, label))
+			return &series[i];
+	if (nr_series == MAX_SERIES)
+		return NULL;
+	s = &series[nr_series++];
+	snprintf(s->label, sizeof(s->label), "%s", label);
+	return s;
+}
+
+static int summarise(void)
+{
+	char line[256], label[64];
+	double v, m[3], r[MAX_VALUES];
+	int round;
+
+	while (fgets(line, sizeof(line), stdin)) {
+		struct series *s;
+
+		if (sscanf(line, "%63s %d %lf", label, &round, &v) != 3) {
+			fprintf(stderr, "launch -s: not \"LABEL ROUND VALUE\": %s", line);
+			return 2;
+		}
+		s = find_series(label);
+		if (!s || s->n == MAX_VALUES) {
+			fprintf(stderr, "launch -s: more than %d labels or %d values\n",
+				MAX_SERIES, MAX_VALUES);
+			return 2;
+		}
+		s->round[s->n] = round;
+		s->v[s->n++] = v;
+	}
+	for (int i = 0; i < nr_series; i++) {
+		summary(series[i].v, series[i].n, m);
+		printf("stat %s %d %.0f %.0f %.0f\n", series[i].label, series[i].n, m[0], m[1], m[2]);
+	}
+	for (int i = 0; i < nr_series; i++) {
+		for (int j = 0; j < nr_series; j++) {
+			struct series *a = &series[i], *b = &series[j];
+			int k = 0;
+
+			for (int x = 0; x < a->n && i != j; x++) {
+				int y = 0;
+
+				while (y < b->n && b->round[y] != a->round[x])
+					y++;
+				if (y < b->n && b->v[y])
+					r[k++] = a->v[x] / b->v[y];
+			}
+			if (!k)
+				continue;
+			summary(r, k, m);
+			printf("ratio %s %s %.3f %.3f %.3f\n", a->label, b->label, m[0], m[1], m[2]);
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *in = "/dev/null", *out = NULL, *err = NULL;
 	int rounds = 5, timeout_s = 60, failed = 0, quiet = 0, opt;
 	sigset_t set;
 
+	if (argc == 2 && !strcmp(argv[1], "-s"))
+		return summarise();
 	while ((opt = getopt(argc, argv, "+n:i:o:e:t:w")) != -1) {
 		switch (opt) {
 		case 'n': rounds = atoi(optarg); break;

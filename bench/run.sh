@@ -65,7 +65,7 @@ watch_others() { # only while one of ours runs: waiting for theirs is not measur
 		o=$(qemu_owners)
 		grep -q "^O" <<<"$o" || continue
 		f=$(sed -n 's/^F //p' <<<"$o")
-		[ -z "$f" ] || echo "$(date -u +%T) $1:" $f
+		[ -z "$f" ] || echo "$(date -u +%T) $1: ${f//$'\n'/ }"
 	done >>"$W/others" 2>/dev/null
 }
 others_note() { # what the watcher saw during a part of the run
@@ -106,7 +106,7 @@ nested)
 			say "$part: the helper VM wedged (status 241): $(grep '^nested-kvm:' "$W/part.err" | tail -n 1)"
 			echo "$part: try $try: $(grep '^nested-kvm:' "$W/part.err" | tail -n 1)" >>"$W/wedges"
 		done
-		if [ $prc = 0 ] && grep -q '^@failures' "$W/part.out"; then
+		if [ "$prc" = 0 ] && grep -q '^@failures' "$W/part.out"; then
 			cat "$W/part.out" >>"$W/inner.out"
 			rc=0
 		else
@@ -118,14 +118,14 @@ nested)
 esac
 kill $watcher 2>/dev/null
 wait $watcher 2>/dev/null
-if [ $rc != 0 ] || ! grep -q '^@failures' "$W/inner.out"; then
+if [ "$rc" != 0 ] || ! grep -q '^@failures' "$W/inner.out"; then
 	say "the measurements did not complete (status $rc)"
 	cat "$W/inner.out"
 	exit 1
 fi
 
 # ---------------------------------------------------------------- 7: the test suite, from out here
-suite_md= suite_goals=
+suite_md='' suite_goals=''
 if [ "${BENCH_QUICK:-}" != 1 ]; then
 	cmds=()
 	[ -x ci/nested-kvm ] && cmds+=(-- helper ci/nested-kvm --verbose --batch true)

@@ -17,7 +17,7 @@ set -u
 # The command: beside selftests/ (the tree, build/san/), or beside this
 # script (make install). The probe: the tree's, or build/san/'s.
 here=$(cd "$(dirname "$0")" && pwd)
-mkvm= probe=
+mkvm='' probe=''
 for c in "$here/../mini-kvm" "$here/mini-kvm"; do
 	[ -z "$mkvm" ] && [ -f "$c" ] && [ -x "$c" ] && mkvm=$c
 done
@@ -93,7 +93,7 @@ run "ELF with unaligned program headers runs" 0 "^$" --lines=0 -- "$mkvm" --time
 if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null; then
 	skip "/dev/kvm not permitted" "needs root and setpriv to become nobody"
 elif setpriv --reuid=65534 --regid=65534 --clear-groups sh -c 'exec 3<>/dev/kvm' 2>/dev/null; then
-	skip "/dev/kvm not permitted" "nobody may open /dev/kvm here ($(ls -l /dev/kvm | cut -d' ' -f1))"
+	skip "/dev/kvm not permitted" "nobody may open /dev/kvm here ($(stat -c %A /dev/kvm))"
 else
 	run "/dev/kvm not permitted (as nobody)" 126 "^mini-kvm: /dev/kvm: permission denied" -- \
 		setpriv --reuid=65534 --regid=65534 --clear-groups "$mkvm" hello

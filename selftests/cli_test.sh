@@ -9,6 +9,7 @@
 # Small guest images are written here with printf; each run costs a VM, so
 # there are few of them. Prints kselftest TAP; exit 0, 1 or 4 (skip: no
 # command, or no usable KVM).
+# shellcheck disable=SC2317 # the t_* functions are called by name
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 M=${MINI_KVM:-}
@@ -104,12 +105,12 @@ t_several_guests() {
 t_sigterm_flushes() {
 	"$M" -v "$tmp/partial.bin" </dev/null >"$out" 2>"$err" &
 	local pid=$! i=0
-	until grep -q "port 0x500" "$err" || [ $i = 300 ]; do
+	until grep -q "port 0x500" "$err" || [ "$i" = 300 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
-	kill -TERM $pid
-	wait $pid
+	kill -TERM "$pid"
+	wait "$pid"
 	rc=$?
 	want_rc 143 || return 1
 	[ "$(cat "$out")" = partial ] || { fail_why+="stdout '$(cat "$out")'; "; return 1; }

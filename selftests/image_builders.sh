@@ -11,6 +11,7 @@ hex() { for b in "$@"; do byte $((0x$b)); done; } # hex 66 bb 20 ...
 le16() { byte $(($1 & 255)); byte $(($1 >> 8 & 255)); }
 le32() { le16 $(($1 & 65535)); le16 $(($1 >> 16 & 65535)); }
 z() { i=0; while [ $i -lt "$1" ]; do esc="$esc\\000"; i=$((i + 1)); done; }
+# shellcheck disable=SC2059 # $esc is a format: octal escapes
 flush() { printf "$esc"; esc=; }
 
 # ELF32 images: a valid baseline (one PT_LOAD of 12 bytes at 1 MiB, entered

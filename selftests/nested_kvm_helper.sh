@@ -79,6 +79,7 @@ printf 'first line\r\n\0binary\377 and no newline at the end' > "$tmp/in"
 marker=nk-$$-$RANDOM
 want_in=$(md5sum < "$tmp/in" | cut -d' ' -f1)
 cd "$tmp" || exit 1
+# shellcheck disable=SC2016 # expanded inside the VM
 MINI_KVM_TEST_MARKER=$marker "$helper" --timeout=90 sh -c '
 	printf "stdin:%s\n" "$(md5sum | cut -d" " -f1)" >&2
 	cat ./big

@@ -40,7 +40,7 @@ MINI_KVM=${MINI_KVM:-$ROOT/mini-kvm}
 QEMU=${QEMU:-qemu-system-i386}
 TIMEOUT=${OS1K_TIMEOUT:-20}
 MASK='s/^(ticks (since boot|before|after): )[0-9]+$/\1N/'
-NAMES=${OS1K_TESTS:-$(cd "$TESTS" && ls *.in | sed 's/\.in$//')}
+NAMES=${OS1K_TESTS:-$(cd "$TESTS" && for f in *.in; do echo "${f%.in}"; done)}
 
 skip() {
 	echo "TAP version 13"
@@ -125,6 +125,7 @@ unpack_batch() {
 	while IFS= read -r line; do
 		case $line in
 		"@os1k "*)
+			# shellcheck disable=SC2086 # "@os1k NAME STATUS": split into words
 			set -- $line
 			name=$2
 			part=out
@@ -179,6 +180,7 @@ show() {
 }
 
 echo "TAP version 13"
+# shellcheck disable=SC2086 # NAMES: one word per test
 echo "1..$(echo $NAMES | wc -w)"
 [ $UPDATE -eq 0 ] && echo "# mini-kvm runs: $WHERE"
 

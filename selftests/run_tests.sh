@@ -20,7 +20,7 @@
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
-HOST_TESTS="nested_kvm_helper.sh os1k_qemu_diff.sh usage_test.sh lib_unit"
+HOST_TESTS="nested_kvm_helper.sh os1k_qemu_diff.sh usage_test.sh ksft_headers_test.sh lib_unit"
 # Where the test programs are: MINI_KVM_SELFTESTS=build/san/selftests runs
 # the sanitizer build's (make check-sanitize).
 testdir=${MINI_KVM_SELFTESTS:-selftests}
@@ -131,7 +131,7 @@ host_pid=$!
 [ ${#on_host[@]} = 0 ] || echo "# mini-kvm: meanwhile on the host: ${on_host[*]}"
 printed=0 status=241
 for attempt in 1 2; do
-	[ "$status" = 241 ] && [ $printed -lt ${#in_vm[@]} ] || break
+	if [ "$status" != 241 ] || [ $printed -ge ${#in_vm[@]} ]; then break; fi
 	[ $attempt = 2 ] && echo "# mini-kvm: the helper VM failed; one more boot for the rest"
 	rest=("${in_vm[@]:$printed}")
 	while IFS= read -r line; do

@@ -46,6 +46,7 @@ run() {
 	shift 3
 	while [ "$1" != -- ]; do out_res="$out_res$1$nl"; shift; done
 	shift
+	# shellcheck disable=SC2086 # $wrap: a command and its options, or nothing
 	timeout -k 5 30 $wrap "$mkvm" "$@" >"$tmp/out" 2>"$tmp/err" <"$tmp/in"
 	rc=$?
 	lines=$(wc -l <"$tmp/err")
