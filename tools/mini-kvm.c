@@ -94,7 +94,7 @@ static struct {
 	enum mode mode;
 	uint64_t mem; /* 0: the mode's default */
 	unsigned int timeout_ms; /* 0: none */
-	bool verbose, stats, no_color, strict_bus;
+	bool verbose, stats, no_color, strict_bus, raw_console;
 } opt;
 
 struct guest guests[MAX_GUESTS];
@@ -145,6 +145,12 @@ static void print_help(void)
 	       "                        port or memory with nothing behind it; default:\n"
 	       "                        reads give all-ones, writes are dropped\n"
 	       "      --no-color        no coloured line prefixes (also: NO_COLOR set)\n"
+	       "      --raw-console     on a terminal too, guest output exactly as written;\n"
+	       "                        default there: control characters and escape\n"
+	       "                        sequences are shown (^[, ^G...), not obeyed, except\n"
+	       "                        tab, newline, CR and backspace (with several guests:\n"
+	       "                        only tab and line ends). Pipes and files always get\n"
+	       "                        the exact bytes\n"
 	       "\n"
 	       "Protected-mode guests (multiboot kernels, kvm-unit-tests):\n"
 	       "      --smp=N           N vCPUs in the guest's VM (1-%d); vCPU 0 boots, the\n"
@@ -298,7 +304,8 @@ static int parse_options(int argc, char **argv)
 		OPT_SMP,
 		OPT_APPEND,
 		OPT_INITRD,
-		OPT_DEVICE
+		OPT_DEVICE,
+		OPT_RAW_CONSOLE,
 	};
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -315,6 +322,7 @@ static int parse_options(int argc, char **argv)
 		{ "append", required_argument, NULL, OPT_APPEND },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
 		{ "device", required_argument, NULL, OPT_DEVICE },
+		{ "raw-console", no_argument, NULL, OPT_RAW_CONSOLE },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -364,6 +372,9 @@ static int parse_options(int argc, char **argv)
 			break;
 		case OPT_DEVICE:
 			parse_devices(optarg);
+			break;
+		case OPT_RAW_CONSOLE:
+			opt.raw_console = true;
 			break;
 		case ':':
 			usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -680,7 +691,8 @@ static void *guest_thread(void *arg)
 	if (g->vm->log && g->vm->log != stderr)
 		fflush(g->vm->log);
 	console_lock();
-	guest_emit(g);
+	/* Its waits for stdout are cut short on this thread's own vCPU. */
+	guest_output_end(g, g->vm->vcpus[0]);
 	report_end(g);
 	console_unlock();
 	__atomic_add_fetch(&nr_done, 1, __ATOMIC_SEQ_CST);
@@ -873,7 +885,7 @@ int main(int argc, char **argv)
 	kvm_fd = open_kvm_or_die();
 	setup_signals(&set);
 	atexit(at_exit);
-	console_setup(nr_guests > 1);
+	console_setup(nr_guests > 1, opt.raw_console);
 	use_color = nr_guests > 1 && !opt.no_color && !getenv("NO_COLOR") && isatty(STDOUT_FILENO);
 	for (int i = 0; i < nr_guests; i++) {
 		struct guest *g = &guests[i];
