@@ -36,18 +36,18 @@ nl='
 '
 
 # run NAME RC STDERR [STDOUT...] -- ARGS...: mini-kvm ARGS (stdin empty,
-# at most 30 s; run through $wrap when set) must exit RC with STDERR
+# at most $limit s; run through $wrap when set) must exit RC with STDERR
 # (grep -E) on the first line of stderr, and each STDOUT (grep -E) on some
 # line of stdout. Exit 0: stderr is empty. Exit 2, a usage error: two
 # lines, the second pointing to --help. Any other exit: exactly one line.
-wrap=
+wrap='' limit=30
 run() {
 	name=$1 want_rc=$2 err_re=$3 out_res='' why=''
 	shift 3
 	while [ "$1" != -- ]; do out_res="$out_res$1$nl"; shift; done
 	shift
 	# shellcheck disable=SC2086 # $wrap: a command and its options, or nothing
-	timeout -k 5 30 $wrap "$mkvm" "$@" >"$tmp/out" 2>"$tmp/err" <"$tmp/in"
+	timeout -k 5 "$limit" $wrap "$mkvm" "$@" >"$tmp/out" 2>"$tmp/err" <"$tmp/in"
 	rc=$?
 	lines=$(wc -l <"$tmp/err")
 	{ IFS= read -r first; IFS= read -r second; } <"$tmp/err"
@@ -67,6 +67,23 @@ run() {
 		ok "$name" "$first"
 	else
 		not_ok "$name" "${why%"$nl"}" "$(head -c 600 "$tmp/err" | sed 's/^/stderr: /')"
+	fi
+}
+# rss_below NAME KIB ARGS...: mini-kvm ARGS peaks below KIB of memory
+# (GNU time's %M: the process's own peak RSS).
+rss_below() {
+	name=$1 max=$2
+	shift 2
+	if ! /usr/bin/time -f %M -o "$tmp/rss" true 2>/dev/null; then
+		skip "$name" "no GNU time to measure peak RSS"
+		return
+	fi
+	/usr/bin/time -f %M -o "$tmp/rss" "$mkvm" "$@" >/dev/null 2>&1 <"$tmp/in"
+	rss=$(tail -n 1 "$tmp/rss")
+	if [ "$rss" -lt "$max" ]; then
+		ok "$name" "$rss KiB"
+	else
+		not_ok "$name" "peak RSS $rss KiB, expected below $max KiB"
 	fi
 }
 # no_stdout NAME: the last run wrote nothing on stdout (no guest ran).
@@ -105,6 +122,7 @@ run five_guests 2 "^mini-kvm: 5 guests: at most 4 run at once" -- hello hello he
 printf '\177ELF\1\1\1' >"$tmp/elf.bin" # the magic is enough to choose the mode
 : >"$tmp/empty.bin"
 truncate -s 8192 "$tmp/big.bin"
+truncate -s 1G "$tmp/sparse.bin"
 printf '\364' >"$tmp/unreadable.bin"
 chmod 000 "$tmp/unreadable.bin"
 mkfifo "$tmp/fifo"
@@ -115,12 +133,17 @@ elf "$tmp/dyn.elf" 1 3 3 $mb 52 32
 elf "$tmp/phentsize.elf" 1 3 2 $mb 52 40
 elf "$tmp/phoff.elf" 1 3 2 $mb 4000 32
 elf "$tmp/entry.elf" 1 3 2 $((mb + 12)) 52 32
+cp "$tmp/entry.elf" "$tmp/entry_sparse.elf"
+truncate -s 1G "$tmp/entry_sparse.elf" # 1 GiB of "sections" after the segment
 { ehdr 1 3 2 $mb 52 32 0; phdr 84 $mb 12 12; code; flush; } >"$tmp/phnum0.elf"
 head -c 30 "$tmp/good.elf" >"$tmp/truncated.elf"
 head -c 60 "$tmp/good.elf" >"$tmp/truncated_phdr.elf"
 { ehdr 1 3 2 $mb 52 32 1; phdr 84 $mb 400 400; code; flush; } >"$tmp/filesz.elf"
 { ehdr 1 3 2 $mb 52 32 1; phdr 84 $mb 12 2; code; flush; } >"$tmp/memsz.elf"
 { ehdr 1 3 2 $((512 * mb)) 52 32 1; phdr 84 $((512 * mb)) 12 12; code; flush; } >"$tmp/outside.elf"
+# A segment with 1 GiB of file data, in a sparse 1 GiB file.
+{ ehdr 1 3 2 "$mb" 52 32 1; phdr 84 "$mb" $((1024 * mb - 84)) $((1024 * mb)); code; flush; } >"$tmp/huge_segment.elf"
+truncate -s 1G "$tmp/huge_segment.elf"
 { ehdr 1 3 2 $mb 52 32 2; phdr 116 $mb 12 4096; phdr 116 $((mb + 4000)) 12 12; code; flush; } >"$tmp/overlap.elf"
 # (the count is checked first: the headers themselves may be PT_NULL zeros)
 { ehdr 1 3 2 $mb 52 32 1100; flush; } >"$tmp/phnum_huge.elf"
@@ -140,13 +163,20 @@ if [ -c /dev/null ]; then
 else
 	skip "not a regular file (/dev/null)" "no /dev/null here (a bare /dev); the FIFO below"
 fi
-# Held open for writing by the shell, so that the command's open() returns.
-run "not a regular file (a FIFO)" 126 "^mini-kvm: $tmp/fifo: not a regular file$" -- "$tmp/fifo" \
-	3<>"$tmp/fifo"
+# Nobody writes to it: an open() that waited for a writer would hang.
+limit=5
+run "not a regular file (a FIFO nobody writes to)" 126 "^mini-kvm: $tmp/fifo: not a regular file$" -- \
+	"$tmp/fifo"
+limit=30
 run empty_file 126 "^mini-kvm: $tmp/empty.bin: image is empty$" -- "$tmp/empty.bin"
 run too_big 126 \
 	"^mini-kvm: $tmp/big.bin: image is 8192 bytes, larger than the guest memory at 0x0 \(4096 bytes\)$" -- \
 	--mem=4K "$tmp/big.bin"
+# Refused on its size, before it is read: no 1 GiB of memory, no seconds.
+run "a 1 GiB sparse image, 256K of guest memory" 126 \
+	"^mini-kvm: $tmp/sparse.bin: image is 1073741824 bytes, larger than the guest memory at 0x0 \(262144 bytes\)$" -- \
+	"$tmp/sparse.bin"
+rss_below "  ... refused without reading it" 65536 "$tmp/sparse.bin"
 unreadable="^mini-kvm: $tmp/unreadable.bin: Permission denied$"
 if [ "$(id -u)" != 0 ]; then
 	run "unreadable file" 126 "$unreadable" -- "$tmp/unreadable.bin"
@@ -177,6 +207,14 @@ elf_bad "ELF segment outside guest memory" outside.elf \
 	"ELF segment 0x20000000-0x2000000c lies outside guest memory \(16777216 bytes\)"
 elf_bad "ELF segments overlap" overlap.elf "ELF segments at 0x100000 and 0x100fa0 overlap"
 elf_bad "ELF entry outside every segment" entry.elf "ELF entry point 0x10000c lies outside every loaded segment"
+# Only the headers and the segments' data are read: neither a 1 GiB tail
+# nor a segment's 1 GiB that cannot fit the guest memory.
+elf_bad "ELF with a sparse 1 GiB tail" entry_sparse.elf \
+	"ELF entry point 0x10000c lies outside every loaded segment"
+rss_below "  ... refused without reading the tail" 65536 "$tmp/entry_sparse.elf"
+elf_bad "ELF segment with 1 GiB of file data" huge_segment.elf \
+	"ELF segment 0x100000-0x40100000 lies outside guest memory \(16777216 bytes\)"
+rss_below "  ... refused without reading the segment" 65536 "$tmp/huge_segment.elf"
 
 # ---- one bad image among several guests: nothing runs ----
 run "third of four guests bad: nothing runs" 126 "^mini-kvm: $tmp/empty.bin: image is empty$" -- \

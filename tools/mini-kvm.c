@@ -19,6 +19,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -93,7 +94,7 @@ static struct {
 	enum mode mode;
 	uint64_t mem; /* 0: the mode's default */
 	unsigned int timeout_ms; /* 0: none */
-	bool verbose, stats, no_color, strict_bus;
+	bool verbose, stats, no_color, strict_bus, raw_console;
 } opt;
 
 struct guest guests[MAX_GUESTS];
@@ -144,6 +145,12 @@ static void print_help(void)
 	       "                        port or memory with nothing behind it; default:\n"
 	       "                        reads give all-ones, writes are dropped\n"
 	       "      --no-color        no coloured line prefixes (also: NO_COLOR set)\n"
+	       "      --raw-console     on a terminal too, guest output exactly as written;\n"
+	       "                        default there: control characters and escape\n"
+	       "                        sequences are shown (^[, ^G...), not obeyed, except\n"
+	       "                        tab, newline, CR and backspace (with several guests:\n"
+	       "                        only tab and line ends). Pipes and files always get\n"
+	       "                        the exact bytes\n"
 	       "\n"
 	       "Protected-mode guests (multiboot kernels, kvm-unit-tests):\n"
 	       "      --smp=N           N vCPUs in the guest's VM (1-%d); vCPU 0 boots, the\n"
@@ -297,7 +304,8 @@ static int parse_options(int argc, char **argv)
 		OPT_SMP,
 		OPT_APPEND,
 		OPT_INITRD,
-		OPT_DEVICE
+		OPT_DEVICE,
+		OPT_RAW_CONSOLE,
 	};
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -314,6 +322,7 @@ static int parse_options(int argc, char **argv)
 		{ "append", required_argument, NULL, OPT_APPEND },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
 		{ "device", required_argument, NULL, OPT_DEVICE },
+		{ "raw-console", no_argument, NULL, OPT_RAW_CONSOLE },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -364,6 +373,9 @@ static int parse_options(int argc, char **argv)
 		case OPT_DEVICE:
 			parse_devices(optarg);
 			break;
+		case OPT_RAW_CONSOLE:
+			opt.raw_console = true;
+			break;
 		case ':':
 			usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
@@ -399,12 +411,15 @@ cannot_start(const struct guest *g, const char *fmt, ...)
 	exit(MINI_KVM_EXIT_CANNOT_START);
 }
 
-static void read_image(struct guest *g)
+/*
+ * O_NONBLOCK: opening a FIFO (or a device) must not wait for a writer
+ * before fstat() can say it is no image; O_NOCTTY: a terminal given as an
+ * image must not become ours. Returns the open file and its size.
+ */
+static int open_image(struct guest *g, uint64_t *size)
 {
 	struct stat st;
-	uint8_t *buf;
-	size_t done = 0;
-	int fd = open(g->arg, O_RDONLY | O_CLOEXEC);
+	int fd = open(g->arg, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 
 	if (fd < 0 && errno == ENOENT && !strchr(g->arg, '/'))
 		cannot_start(g, "no such file, and no built-in guest of that name "
@@ -422,21 +437,76 @@ static void read_image(struct guest *g)
 	if ((uint64_t)st.st_size > MEM_MAX)
 		cannot_start(g, "image is %lld bytes, larger than any guest memory",
 			     (long long)st.st_size);
-	buf = malloc(st.st_size);
-	if (!buf)
-		cannot_start(g, "out of memory for a %lld-byte image", (long long)st.st_size);
-	while (done < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + done, st.st_size - done);
+	*size = st.st_size;
+	return fd;
+}
+
+/* [off, off + len) of the file, to buf + off. */
+static void read_at(struct guest *g, int fd, uint8_t *buf, uint64_t off, uint64_t len)
+{
+	while (len) {
+		ssize_t n = pread(fd, buf + off, len, off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			cannot_start(g, "read: %s", n ? strerror(errno) : "file shrank");
-		done += n;
+		off += n;
+		len -= n;
 	}
+}
+
+/*
+ * Of an ELF file, only what the loader uses: the headers and each PT_LOAD
+ * segment's file data. Their sum cannot exceed the guest memory in a valid
+ * image (the segments neither overlap nor leave it), so once it would, the
+ * loader refuses the image on its headers alone and no more is read.
+ * Sections, symbols and a sparse tail are never read; the buffer is as
+ * long as the file, so that every check sees its true size, and its
+ * untouched pages cost nothing.
+ */
+static void read_elf(struct guest *g, int fd, uint8_t *buf, uint64_t size)
+{
+	uint64_t budget = g->mem;
+	Elf32_Ehdr eh;
+
+	read_at(g, fd, buf, 0, size < sizeof(eh) ? size : sizeof(eh));
+	if (size < sizeof(eh))
+		return;
+	memcpy(&eh, buf, sizeof(eh));
+	/* At most 65535 headers of 32 bytes: 2 MiB, whatever the file says. */
+	if (eh.e_phentsize != sizeof(Elf32_Phdr) || eh.e_phoff > size ||
+	    (uint64_t)eh.e_phnum * sizeof(Elf32_Phdr) > size - eh.e_phoff)
+		return;
+	read_at(g, fd, buf, eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf32_Phdr));
+	for (int i = 0; i < eh.e_phnum; i++) {
+		Elf32_Phdr ph;
+
+		memcpy(&ph, buf + eh.e_phoff + i * sizeof(ph), sizeof(ph));
+		if (ph.p_type != PT_LOAD || ph.p_offset > size || ph.p_filesz > size - ph.p_offset)
+			continue;
+		if (ph.p_filesz > budget)
+			return;
+		budget -= ph.p_filesz;
+		read_at(g, fd, buf, ph.p_offset, ph.p_filesz);
+	}
+}
+
+/* The file into memory, all of it or (an ELF) what the loader uses. */
+static void read_image(struct guest *g, int fd, uint64_t size, bool elf)
+{
+	uint8_t *buf = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (buf == MAP_FAILED)
+		cannot_start(g, "out of memory for a %llu-byte image", (unsigned long long)size);
+	if (elf)
+		read_elf(g, fd, buf, size);
+	else
+		read_at(g, fd, buf, 0, size);
 	close(fd);
 	g->image = buf;
-	g->len = done;
+	g->len = size;
 }
 
 /*
@@ -447,20 +517,33 @@ static void read_image(struct guest *g)
 static void resolve_guest(struct guest *g)
 {
 	const struct builtin *b = strchr(g->arg, '/') ? NULL : find_builtin(g->arg);
+	uint8_t magic[SELFMAG];
+	uint64_t size = 0, head;
+	int fd = -1;
 	bool elf;
 	char err[200];
 
 	if (b) {
 		g->image = b->start;
 		g->len = b->end - b->start;
+		elf = image_is_elf(g->image, g->len);
 	} else {
-		read_image(g);
+		/* The magic chooses the mode, and the mode the memory. */
+		fd = open_image(g, &size);
+		head = size < SELFMAG ? size : SELFMAG;
+		read_at(g, fd, magic, 0, head);
+		elf = image_is_elf(magic, head);
 	}
-	elf = image_is_elf(g->image, g->len);
 	if (elf && opt.mode == MODE_REAL)
 		usage_error("%s: an ELF image runs in protected mode only", g->arg);
 	g->real = opt.mode == MODE_REAL || (opt.mode == MODE_AUTO && !elf);
 	g->mem = opt.mem ? opt.mem : g->real ? REAL_MEM_DEFAULT : PROT_MEM_DEFAULT;
+	/* A flat image must fit: a huge or sparse file is refused unread. */
+	if (fd >= 0 && !elf &&
+	    flat_check(g->real ? 0 : PROT_FLAT_LOAD, size, g->mem, err, sizeof(err)))
+		cannot_start(g, "%s", err);
+	if (fd >= 0)
+		read_image(g, fd, size, elf);
 	if (elf ? elf_check(g->image, g->len, g->mem, err, sizeof(err))
 		: flat_check(g->real ? 0 : PROT_FLAT_LOAD, g->len, g->mem, err, sizeof(err)))
 		cannot_start(g, "%s", err);
@@ -474,6 +557,8 @@ static void resolve_guest(struct guest *g)
 static void check_machine(void)
 {
 	struct guest initrd = { .arg = machine.initrd_path };
+	uint64_t size;
+	int fd;
 
 	for (int i = 0; i < nr_guests; i++)
 		if (guests[i].real && (machine.smp > 1 || machine.append || machine.initrd_path))
@@ -482,7 +567,8 @@ static void check_machine(void)
 				    guests[i].arg);
 	if (!machine.initrd_path)
 		return;
-	read_image(&initrd);
+	fd = open_image(&initrd, &size);
+	read_image(&initrd, fd, size, false);
 	machine.initrd = (uint8_t *)initrd.image;
 	machine.initrd_len = initrd.len;
 }
@@ -605,7 +691,8 @@ static void *guest_thread(void *arg)
 	if (g->vm->log && g->vm->log != stderr)
 		fflush(g->vm->log);
 	console_lock();
-	guest_emit(g);
+	/* Its waits for stdout are cut short on this thread's own vCPU. */
+	guest_output_end(g, g->vm->vcpus[0]);
 	report_end(g);
 	console_unlock();
 	__atomic_add_fetch(&nr_done, 1, __ATOMIC_SEQ_CST);
@@ -798,7 +885,7 @@ int main(int argc, char **argv)
 	kvm_fd = open_kvm_or_die();
 	setup_signals(&set);
 	atexit(at_exit);
-	console_setup(nr_guests > 1);
+	console_setup(nr_guests > 1, opt.raw_console);
 	use_color = nr_guests > 1 && !opt.no_color && !getenv("NO_COLOR") && isatty(STDOUT_FILENO);
 	for (int i = 0; i < nr_guests; i++) {
 		struct guest *g = &guests[i];

@@ -30,6 +30,8 @@ struct guest {
 	const char *color;
 	char out[OUT_LINE_MAX]; /* the line being built, under console_lock() */
 	size_t out_len;
+	unsigned char held; /* a byte kept back until the next one says what it is */
+	uint64_t dropped; /* atomic: bytes stdout could not take in time */
 	bool log_bol; /* the --verbose log is at the start of a line */
 	char error[256]; /* why it could not start */
 };
@@ -53,15 +55,14 @@ int machine_setup(struct guest *g, char *err, size_t errlen);
 enum vcpu_result machine_run(struct guest *g, unsigned int timeout_ms);
 
 /* tools/mini-kvm-console.c */
-void console_setup(bool prefix_lines);
+void console_setup(bool prefix_lines, bool raw);
 void guest_write(void *opaque, struct vcpu *vcpu, const void *data, size_t len);
 int guest_getc(void *opaque, struct vcpu *vcpu, bool wait);
 FILE *guest_log(struct guest *g);
-/* Held around guest_emit() and anything that must not split a line. */
+/* Held around guest_output_end() and anything that must not split a line. */
 void console_lock(void);
 void console_unlock(void);
-void guest_emit(struct guest *g);
-void flush_guest(struct guest *g);
+void guest_output_end(struct guest *g, struct vcpu *vcpu);
 void flush_all(void);
 void term_raw(void);
 void term_restore(void);
