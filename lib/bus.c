@@ -45,6 +45,18 @@ static int empty_bus(struct vcpu *vcpu, struct bus *bus, uint64_t addr, void *da
 			write ? "write" : "read", (unsigned long long)addr);
 }
 
+/* The device whose range holds addr, or NULL. */
+struct device *bus_find(struct bus *bus, uint64_t addr)
+{
+	for (int i = 0; i < bus->nr; i++) {
+		struct device *dev = bus->devices[i];
+
+		if (addr >= dev->base && addr - dev->base < dev->len)
+			return dev;
+	}
+	return NULL;
+}
+
 /*
  * The device whose range holds addr gets the access (it checks offset +
  * len against its own size). Returns VCPU_CONTINUE or why the guest ended.
@@ -52,12 +64,10 @@ static int empty_bus(struct vcpu *vcpu, struct bus *bus, uint64_t addr, void *da
 int bus_access(struct vcpu *vcpu, struct bus *bus, uint64_t addr, void *data, uint32_t len,
 	       bool write)
 {
-	for (int i = 0; i < bus->nr; i++) {
-		struct device *dev = bus->devices[i];
+	struct device *dev = bus_find(bus, addr);
 
-		if (addr >= dev->base && addr - dev->base < dev->len)
-			return dev->access(dev, vcpu, addr - dev->base, data, len, write);
-	}
+	if (dev)
+		return dev->access(dev, vcpu, addr - dev->base, data, len, write);
 	return empty_bus(vcpu, bus, addr, data, len, write);
 }
 

@@ -162,6 +162,27 @@ static struct kvm_cpuid2 *supported_cpuid(int kvm_fd)
 	return NULL;
 }
 
+#define CPUID_1_ECX_HYPERVISOR (1u << 31)
+
+/*
+ * What KVM leaves to the VMM: the "running under a hypervisor" bit, which
+ * Linux checks before it looks for KVM's signature (and so for kvmclock),
+ * and each vCPU's own APIC ID in the topology leaves.
+ */
+static void cpuid_set_vcpu(struct kvm_cpuid2 *cpuid, uint32_t apic_id)
+{
+	for (uint32_t i = 0; i < cpuid->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+
+		if (e->function == 1) {
+			e->ecx |= CPUID_1_ECX_HYPERVISOR;
+			e->ebx = (e->ebx & 0x00ffffff) | apic_id << 24;
+		} else if (e->function == 0xb || e->function == 0x1f) {
+			e->edx = apic_id;
+		}
+	}
+}
+
 /*
  * The CPU KVM supports (KVM's own signature at 0x40000000 included), plus
  * mini-kvm's at HC_CPUID_LEAF. Long mode needs this too; protected-mode
@@ -181,6 +202,7 @@ int __vcpu_set_cpuid(struct vcpu *vcpu)
 	}
 	for (i = 0; i < cpuid->nent && cpuid->entries[i].function != HC_CPUID_LEAF; i++)
 		;
+	cpuid_set_vcpu(cpuid, vcpu->id);
 	leaf = &cpuid->entries[i];
 	if (i == cpuid->nent)
 		cpuid->nent++;

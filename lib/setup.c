@@ -15,7 +15,9 @@ static int load_and_enter(struct vm *vm, const struct guest_spec *spec, struct v
 	uint32_t entry = spec->load_gpa;
 	int ret;
 
-	if (spec->mode == GUEST_PROTECTED && image_is_elf(spec->image, spec->len))
+	if (!spec->image)
+		ret = 0; /* the caller loads it (a Linux kernel, lib/bzimage.c) */
+	else if (spec->mode == GUEST_PROTECTED && image_is_elf(spec->image, spec->len))
 		ret = __vm_load_elf(vm, spec->image, spec->len, &entry);
 	else
 		ret = __vm_load_flat(vm, spec->load_gpa, spec->image, spec->len);

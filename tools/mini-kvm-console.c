@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "mini-kvm.h"
+#include "mini-kvm/device.h"
 
 /* On the way out, how long stdout gets to take what is left. */
 #define EXIT_FLUSH_MS 1000
@@ -194,6 +195,9 @@ void guest_write(void *opaque, struct vcpu *vcpu, const void *data, size_t len)
 		else
 			put_byte(g, vcpu, p[i]);
 	}
+	/* Linux never says it waits for input: its prompt must show at once. */
+	if (g->is_linux && !prefix_lines)
+		emit(g, vcpu);
 	pthread_mutex_unlock(&out_lock);
 }
 
@@ -308,15 +312,20 @@ void term_restore(void)
  * Byte at a time, no echo (the guest echoes), but ISIG stays on so that
  * Ctrl-C still reaches us as SIGINT. Ctrl-Z and Ctrl-\ go to the guest:
  * stopping or dumping core with the terminal raw would leave it unusable.
+ * A guest with a terminal of its own (Linux: keys_to_guest) gets every
+ * key as typed, Ctrl-C, Ctrl-S and Enter's CR included; Ctrl-A x stops
+ * mini-kvm then (console_start_input()).
  */
-void term_raw(void)
+void term_raw(bool keys_to_guest)
 {
 	struct termios raw;
 
 	if (!stdin_is_tty || tcgetattr(STDIN_FILENO, &saved_tio))
 		return;
 	raw = saved_tio;
-	raw.c_lflag &= ~(ICANON | ECHO | IEXTEN);
+	raw.c_lflag &= ~(ICANON | ECHO | IEXTEN | (keys_to_guest ? ISIG : 0));
+	if (keys_to_guest)
+		raw.c_iflag &= ~(ICRNL | INLCR | IGNCR | IXON);
 	raw.c_cc[VMIN] = 1;
 	raw.c_cc[VTIME] = 0;
 	raw.c_cc[VSUSP] = _POSIX_VDISABLE;
@@ -369,6 +378,95 @@ int guest_getc(void *opaque, struct vcpu *vcpu, bool wait)
 		return CONSOLE_EOF;
 	}
 	return c;
+}
+
+/* ---- input pushed to a Linux guest's COM1, which waits for its interrupt ---- */
+
+#define ESCAPE_KEY 0x01 /* Ctrl-A, as QEMU's */
+#define INPUT_RETRY_NS 10000000L
+
+static void push_input(struct guest *g, const unsigned char *p, size_t len)
+{
+	const struct timespec retry = { .tv_nsec = INPUT_RETRY_NS };
+
+	while (len) {
+		size_t n = uart_receive(g->vm, p, len);
+
+		/* Nothing taken: the guest is behind, or not listening yet. */
+		if (!n)
+			nanosleep(&retry, NULL);
+		p += n;
+		len -= n;
+	}
+}
+
+/*
+ * On a terminal: Ctrl-A x stops mini-kvm (as SIGINT does), Ctrl-A Ctrl-A
+ * types one Ctrl-A, and Ctrl-A before any other key types both.
+ */
+static size_t escape_keys(unsigned char *buf, size_t len, bool *escaped)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = buf[i];
+
+		if (*escaped) {
+			*escaped = false;
+			if (c == 'x' || c == 'X') {
+				kill(getpid(), SIGINT);
+				return out;
+			}
+			if (c != ESCAPE_KEY)
+				buf[out++] = ESCAPE_KEY;
+			buf[out++] = c;
+		} else if (c == ESCAPE_KEY) {
+			*escaped = true;
+		} else {
+			buf[out++] = c;
+		}
+	}
+	return out;
+}
+
+/*
+ * stdin to the guest, until its end, which reaches the guest as a
+ * terminal's end of input does: Ctrl-D (twice after a partial line).
+ */
+static void *input_thread(void *arg)
+{
+	struct guest *g = arg;
+	unsigned char buf[256], last = '\n';
+	bool escaped = false;
+	ssize_t n;
+
+	for (;;) {
+		n = read(STDIN_FILENO, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		last = buf[n - 1];
+		if (stdin_is_tty)
+			n = escape_keys(buf, n, &escaped);
+		push_input(g, buf, n);
+	}
+	push_input(g, (const unsigned char *)"\4\4", last == '\n' ? 1 : 2);
+	return NULL;
+}
+
+void console_start_input(struct guest *g)
+{
+	pthread_attr_t attr;
+	pthread_t thread;
+
+	/* Detached: it may wait in read() for ever, and leaves with the process. */
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&thread, &attr, input_thread, g))
+		fprintf(stderr, "mini-kvm: %s: cannot start the input thread: stdin is not read\n",
+			g->arg);
+	pthread_attr_destroy(&attr);
 }
 
 /* ---- setup and stop ---- */

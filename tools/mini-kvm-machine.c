@@ -42,6 +42,39 @@ static int add_aps(struct guest *g)
 	return 0;
 }
 
+const char *linux_cmdline(void)
+{
+	return machine.append ? machine.append : LINUX_DEFAULT_CMDLINE;
+}
+
+/*
+ * A Linux kernel: the PC's power-off, reset and clock, ACPI's tables (the MADT
+ * lists every vCPU), then the boot protocol's hand-over on vCPU 0.
+ */
+static int enter_linux(struct guest *g)
+{
+	struct linux_boot boot = {
+		.kernel = g->image,
+		.kernel_len = g->len,
+		.cmdline = linux_cmdline(),
+		.initrd = machine.initrd,
+		.initrd_len = machine.initrd_len,
+	};
+	int ret = acpi_pm_add(g->vm);
+
+	if (!ret)
+		ret = i8042_add(g->vm);
+	if (!ret)
+		ret = rtc_add(g->vm);
+	if (!ret)
+		ret = __vm_write_acpi(g->vm, machine.smp, &boot.rsdp_gpa);
+	if (!ret)
+		ret = __vm_load_bzimage(g->vm, &boot);
+	if (!ret)
+		vcpu_set_linux_entry(g->vcpu);
+	return ret;
+}
+
 /* EAX = the loader's magic, EBX = its information, as multiboot says. */
 static int enter_multiboot(struct guest *g)
 {
@@ -80,7 +113,9 @@ int machine_setup(struct guest *g, char *err, size_t errlen)
 
 	if (!ret && !g->real)
 		ret = add_aps(g);
-	if (!ret && !g->real)
+	if (!ret && g->is_linux)
+		ret = enter_linux(g);
+	else if (!ret && !g->real)
 		ret = enter_multiboot(g);
 	if (ret)
 		snprintf(err, errlen, "%s", g->vm->error[0] ? g->vm->error : strerror(-ret));

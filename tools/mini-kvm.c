@@ -31,6 +31,8 @@
 #define MEM_MAX (3ull << 30)
 #define REAL_MEM_DEFAULT (256ull << 10)
 #define PROT_MEM_DEFAULT (16ull << 20)
+#define LINUX_MEM_DEFAULT (256ull << 20) /* Debian's kernel and a small initramfs */
+#define IMAGE_HEAD 0x206 /* enough to tell an ELF (its magic) and a bzImage ("HdrS") */
 /* A flat image in protected mode goes where multiboot kernels live. */
 #define PROT_FLAT_LOAD 0x100000u
 /* How long a stop may take before we leave without the vCPU thread. */
@@ -517,7 +519,7 @@ static void read_image(struct guest *g, int fd, uint64_t size, bool elf)
 static void resolve_guest(struct guest *g)
 {
 	const struct builtin *b = strchr(g->arg, '/') ? NULL : find_builtin(g->arg);
-	uint8_t magic[SELFMAG];
+	uint8_t magic[IMAGE_HEAD];
 	uint64_t size = 0, head;
 	int fd = -1;
 	bool elf;
@@ -530,22 +532,45 @@ static void resolve_guest(struct guest *g)
 	} else {
 		/* The magic chooses the mode, and the mode the memory. */
 		fd = open_image(g, &size);
-		head = size < SELFMAG ? size : SELFMAG;
+		head = size < IMAGE_HEAD ? size : IMAGE_HEAD;
 		read_at(g, fd, magic, 0, head);
 		elf = image_is_elf(magic, head);
+		g->is_linux = image_is_bzimage(magic, head);
 	}
-	if (elf && opt.mode == MODE_REAL)
-		usage_error("%s: an ELF image runs in protected mode only", g->arg);
-	g->real = opt.mode == MODE_REAL || (opt.mode == MODE_AUTO && !elf);
-	g->mem = opt.mem ? opt.mem : g->real ? REAL_MEM_DEFAULT : PROT_MEM_DEFAULT;
+	if ((elf || g->is_linux) && opt.mode == MODE_REAL)
+		usage_error("%s: %s runs in protected mode only", g->arg,
+			    elf ? "an ELF image" : "a Linux kernel");
+	g->real = opt.mode == MODE_REAL || (opt.mode == MODE_AUTO && !elf && !g->is_linux);
+	g->mem = opt.mem       ? opt.mem
+		 : g->real     ? REAL_MEM_DEFAULT
+		 : g->is_linux ? LINUX_MEM_DEFAULT
+			       : PROT_MEM_DEFAULT;
 	/* A flat image must fit: a huge or sparse file is refused unread. */
-	if (fd >= 0 && !elf &&
+	if (fd >= 0 && !elf && !g->is_linux &&
 	    flat_check(g->real ? 0 : PROT_FLAT_LOAD, size, g->mem, err, sizeof(err)))
 		cannot_start(g, "%s", err);
 	if (fd >= 0)
 		read_image(g, fd, size, elf);
+	if (g->is_linux)
+		return; /* checked with its initrd and command line: check_machine() */
 	if (elf ? elf_check(g->image, g->len, g->mem, err, sizeof(err))
 		: flat_check(g->real ? 0 : PROT_FLAT_LOAD, g->len, g->mem, err, sizeof(err)))
+		cannot_start(g, "%s", err);
+}
+
+/* A Linux kernel gets the loader's checks, with its initrd and command line. */
+static void check_linux(struct guest *g)
+{
+	struct linux_boot boot = {
+		.kernel = g->image,
+		.kernel_len = g->len,
+		.cmdline = linux_cmdline(),
+		.initrd = machine.initrd,
+		.initrd_len = machine.initrd_len,
+	};
+	char err[200];
+
+	if (g->is_linux && bzimage_check(&boot, g->mem, err, sizeof(err)))
 		cannot_start(g, "%s", err);
 }
 
@@ -565,12 +590,14 @@ static void check_machine(void)
 			usage_error("%s: --smp, --append and --initrd need a protected-mode guest "
 				    "(an ELF, or --mode=protected)",
 				    guests[i].arg);
-	if (!machine.initrd_path)
-		return;
-	fd = open_image(&initrd, &size);
-	read_image(&initrd, fd, size, false);
-	machine.initrd = (uint8_t *)initrd.image;
-	machine.initrd_len = initrd.len;
+	if (machine.initrd_path) {
+		fd = open_image(&initrd, &size);
+		read_image(&initrd, fd, size, false);
+		machine.initrd = (uint8_t *)initrd.image;
+		machine.initrd_len = initrd.len;
+	}
+	for (int i = 0; i < nr_guests; i++)
+		check_linux(&guests[i]);
 }
 
 /* "build/guests/foo.bin" -> "foo", made unique with "#2" and so on. */
@@ -614,11 +641,11 @@ static int setup_guest(struct guest *g)
 	struct guest_spec spec = {
 		.mem_size = g->mem,
 		.mode = g->real ? GUEST_REAL : GUEST_PROTECTED,
-		.image = g->image,
+		.image = g->is_linux ? NULL : g->image,
 		.len = g->len,
 		.load_gpa = g->real ? 0 : PROT_FLAT_LOAD,
 		.irqchip = !g->real,
-		.pc_firmware = !g->real,
+		.pc_firmware = !g->real && !g->is_linux, /* Linux sets up its own */
 	};
 	struct console_ops ops = console;
 	char err[200];
@@ -631,6 +658,8 @@ static int setup_guest(struct guest *g)
 	g->vm = g->vcpu->vm;
 	if (machine_setup(g, err, sizeof(err)))
 		return setup_error(g, "%s", err);
+	if (g->is_linux)
+		ops.getc = NULL; /* its input is pushed: console_start_input() */
 	ops.opaque = g;
 	vm_set_console(g->vm, &ops);
 	g->vm->empty_bus_fatal = opt.strict_bus;
@@ -885,7 +914,8 @@ int main(int argc, char **argv)
 	kvm_fd = open_kvm_or_die();
 	setup_signals(&set);
 	atexit(at_exit);
-	console_setup(nr_guests > 1, opt.raw_console);
+	/* A lone Linux guest owns the terminal, as under QEMU's -nographic. */
+	console_setup(nr_guests > 1, opt.raw_console || (nr_guests == 1 && guests[0].is_linux));
 	use_color = nr_guests > 1 && !opt.no_color && !getenv("NO_COLOR") && isatty(STDOUT_FILENO);
 	for (int i = 0; i < nr_guests; i++) {
 		struct guest *g = &guests[i];
@@ -894,8 +924,10 @@ int main(int argc, char **argv)
 		g->color = use_color ? colors[i] : "";
 		g->has_stdin = i == 0;
 	}
-	term_raw();
+	term_raw(guests[0].is_linux);
 	start_guests();
+	if (guests[0].is_linux)
+		console_start_input(&guests[0]);
 	sig = wait_guests(&set);
 	join_guests();
 	flush_all();

@@ -19,6 +19,7 @@ struct guest {
 	const uint8_t *image;
 	size_t len;
 	bool real;
+	bool is_linux; /* a bzImage: lib/bzimage.c loads it, with ACPI and the PC's ports */
 	uint64_t mem;
 	struct vm *vm;
 	struct vcpu *vcpu; /* vCPU 0; after the run, the one that ended the VM */
@@ -39,6 +40,9 @@ struct guest {
 extern struct guest guests[MAX_GUESTS];
 extern int nr_guests;
 
+/* A Linux guest's command line when --append gives none (docs/linux.md). */
+#define LINUX_DEFAULT_CMDLINE "console=ttyS0 reboot=k,cold,panic_warm panic=-1 pci=off"
+
 /* What the options ask of each protected-mode guest's machine. */
 struct machine {
 	int smp; /* vCPUs per VM */
@@ -51,6 +55,7 @@ struct machine {
 extern struct machine machine;
 
 /* tools/mini-kvm-machine.c */
+const char *linux_cmdline(void);
 int machine_setup(struct guest *g, char *err, size_t errlen);
 enum vcpu_result machine_run(struct guest *g, unsigned int timeout_ms);
 
@@ -64,7 +69,8 @@ void console_lock(void);
 void console_unlock(void);
 void guest_output_end(struct guest *g, struct vcpu *vcpu);
 void flush_all(void);
-void term_raw(void);
+void term_raw(bool keys_to_guest);
+void console_start_input(struct guest *g);
 void term_restore(void);
 
 #endif /* MINI_KVM_TOOL_H */

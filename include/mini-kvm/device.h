@@ -31,8 +31,14 @@ struct device {
 	void (*release)(struct device *dev); /* frees the device (vm_destroy()) */
 };
 
+/* The ACPI PM1a registers that lib/acpi.c's FADT names, and its S5 sleep type. */
+#define ACPI_PM1A_EVT_PORT 0x600
+#define ACPI_PM1A_CNT_PORT 0x604
+#define ACPI_S5_SLP_TYP 5
+
 /* lib/bus.c */
 int bus_add(struct bus *bus, struct device *dev);
+struct device *bus_find(struct bus *bus, uint64_t addr);
 int bus_access(struct vcpu *vcpu, struct bus *bus, uint64_t addr, void *data, uint32_t len,
 	       bool write);
 void bus_release(struct bus *bus);
@@ -46,9 +52,13 @@ bool console_input_ready(struct vcpu *vcpu);
 /* lib/devices/: every VM has the first two; the rest when asked for. */
 int hypercall_device_add(struct vm *vm); /* HC_PORT: the ABI of abi.h */
 int uart_add(struct vm *vm, uint16_t base); /* a 16550 at COM1_PORT */
+size_t uart_receive(struct vm *vm, const void *buf, size_t len); /* input for COM1 */
 int fw_cfg_add(struct vm *vm, uint16_t nr_cpus, uint64_t ram_size); /* QEMU's, at 0x510 */
 int debug_exit_add(struct vm *vm); /* QEMU's isa-debug-exit at 0xf4 */
 int pc_testdev_add(struct vm *vm); /* QEMU's pc-testdev (kvm-unit-tests) */
+int acpi_pm_add(struct vm *vm); /* PM1a ports of lib/acpi.c's FADT: power-off */
+int i8042_add(struct vm *vm); /* the keyboard controller's reset line: reboot */
+int rtc_add(struct vm *vm); /* the CMOS clock: the host's time, read-only */
 int pc_firmware_setup(struct vm *vm); /* PIC, PIT and IVT as a BIOS leaves them */
 
 #endif /* MINI_KVM_DEVICE_H */

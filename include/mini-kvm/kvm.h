@@ -184,7 +184,7 @@ enum guest_mode { GUEST_REAL, GUEST_PROTECTED };
 struct guest_spec {
 	uint64_t mem_size; /* guest memory at GPA 0 */
 	enum guest_mode mode;
-	const void *image; /* flat: copied to load_gpa; entered there */
+	const void *image; /* flat: copied to load_gpa; entered there. NULL: none */
 	size_t len;
 	uint64_t load_gpa; /* real mode: a multiple of 16 (the segment is gpa >> 4) */
 	uint32_t stack; /* initial SP/ESP */
@@ -220,6 +220,28 @@ struct multiboot_args {
 	size_t module_len;
 };
 int __vm_write_multiboot(struct vm *vm, const struct multiboot_args *args, uint32_t *info_gpa);
+
+/*
+ * lib/bzimage.c: a Linux bzImage by the x86 boot protocol, entered at its
+ * 32-bit entry point. bzimage_check() makes the loader's checks without a
+ * VM (guest memory is mem_size bytes at 0): -ENOEXEC a bad or truncated
+ * image, -EFBIG it does not fit, -E2BIG the command line is too long.
+ */
+struct linux_boot {
+	const void *kernel; /* the bzImage file */
+	size_t kernel_len;
+	const char *cmdline; /* or NULL */
+	const void *initrd; /* or NULL */
+	size_t initrd_len;
+	uint64_t rsdp_gpa; /* ACPI's RSDP, or 0 */
+};
+bool image_is_bzimage(const void *image, size_t len);
+int bzimage_check(const struct linux_boot *boot, uint64_t mem_size, char *err, size_t errlen);
+int __vm_load_bzimage(struct vm *vm, const struct linux_boot *boot);
+void vcpu_set_linux_entry(struct vcpu *vcpu);
+
+/* lib/acpi.c: RSDP, RSDT, FADT, FACS, DSDT and a MADT for nr_cpus vCPUs. */
+int __vm_write_acpi(struct vm *vm, int nr_cpus, uint64_t *rsdp_gpa);
 
 /* lib/vcpu.c: vCPUs and the run loop. */
 int __vcpu_add(struct vm *vm, struct vcpu **vcpup);

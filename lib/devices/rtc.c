@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The PC's CMOS clock (MC146818) at ports 0x70 (index) and 0x71 (data),
+ * read-only: the host's UTC time in BCD, 24-hour mode, never "update in
+ * progress". Without it a kernel that reads the clock (Linux, before
+ * kvmclock or for its rtc driver) spins on all-ones, one exit per read.
+ * The other registers (CMOS RAM) read 0 and keep nothing.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mini-kvm/device.h"
+
+#define RTC_INDEX_PORT 0x70
+#define RTC_NMI_DISABLE 0x80 /* the index port's top bit is the NMI mask */
+#define RTC_REG_A 0x0a
+#define RTC_REG_B 0x0b
+#define RTC_REG_D 0x0d
+#define RTC_REG_B_24H 0x02
+#define RTC_REG_D_VALID 0x80
+#define RTC_REG_A_DIVIDER 0x26 /* 32.768 kHz, 1024 Hz periodic rate */
+#define RTC_CENTURY 0x32
+
+struct rtc {
+	struct device dev;
+	pthread_mutex_t lock;
+	uint8_t index;
+};
+
+static uint8_t bcd(int v)
+{
+	return (v / 10) << 4 | v % 10;
+}
+
+static uint8_t rtc_read(uint8_t index)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	switch (index) {
+	case 0x00:
+		return bcd(tm.tm_sec);
+	case 0x02:
+		return bcd(tm.tm_min);
+	case 0x04:
+		return bcd(tm.tm_hour);
+	case 0x06:
+		return bcd(tm.tm_wday + 1);
+	case 0x07:
+		return bcd(tm.tm_mday);
+	case 0x08:
+		return bcd(tm.tm_mon + 1);
+	case 0x09:
+		return bcd(tm.tm_year % 100);
+	case RTC_CENTURY:
+		return bcd(19 + tm.tm_year / 100);
+	case RTC_REG_A:
+		return RTC_REG_A_DIVIDER;
+	case RTC_REG_B:
+		return RTC_REG_B_24H;
+	case RTC_REG_D:
+		return RTC_REG_D_VALID;
+	default:
+		return 0;
+	}
+}
+
+static int rtc_access(struct device *dev, struct vcpu *vcpu, uint64_t offset, void *data,
+		      uint32_t len, bool write)
+{
+	struct rtc *rtc = container_of(dev, struct rtc, dev);
+	uint8_t *byte = data;
+
+	(void)vcpu;
+	if (len != 1) {
+		if (!write)
+			memset(data, 0xff, len);
+		return VCPU_CONTINUE;
+	}
+	pthread_mutex_lock(&rtc->lock);
+	if (write && offset == 0)
+		rtc->index = *byte & ~RTC_NMI_DISABLE;
+	else if (!write)
+		*byte = offset ? rtc_read(rtc->index) : 0xff;
+	pthread_mutex_unlock(&rtc->lock);
+	return VCPU_CONTINUE;
+}
+
+static void rtc_release(struct device *dev)
+{
+	free(container_of(dev, struct rtc, dev));
+}
+
+int rtc_add(struct vm *vm)
+{
+	struct rtc *rtc = calloc(1, sizeof(*rtc));
+	int ret;
+
+	if (!rtc)
+		return -ENOMEM;
+	rtc->dev = (struct device){
+		.name = "rtc",
+		.base = RTC_INDEX_PORT,
+		.len = 2,
+		.access = rtc_access,
+		.release = rtc_release,
+	};
+	pthread_mutex_init(&rtc->lock, NULL);
+	ret = bus_add(&vm->pio, &rtc->dev);
+	if (ret)
+		free(rtc);
+	return ret;
+}
