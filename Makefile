@@ -103,7 +103,7 @@ install: all
 	@test -n "$(INSTALL_PATH)" || { echo "usage: make install INSTALL_PATH=DIR" >&2; exit 2; }
 	mkdir -p $(INSTALL_PATH)/mini-kvm
 	cp $(SELFTEST_BINS) $(SELFTEST_SCRIPTS:%=selftests/%) $(SELFTEST_FILES:%=selftests/%) \
-		selftests/settings mini-kvm $(INSTALL_PATH)/mini-kvm/
+		selftests/settings mini-kvm tools/trace-svg $(INSTALL_PATH)/mini-kvm/
 	printf 'mini-kvm:%s\n' $(SELFTESTS) $(SELFTEST_SCRIPTS) > $(INSTALL_PATH)/kselftest-list.txt
 
 run: mini-kvm
