@@ -22,7 +22,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -57,29 +56,75 @@ static const char *reason_name(uint32_t reason)
 
 /* ---- the JSON ---- */
 
-/* Text appended to a buffer that never overflows: what does not fit is cut. */
+/*
+ * Text appended to a buffer that never overflows: what does not fit is cut
+ * (the sink then refuses the lot). No printf: a traced exit costs what
+ * formatting it does, and these are several times cheaper.
+ */
 struct text {
 	char *p;
 	size_t len, cap;
 };
 
-static void __attribute__((format(printf, 2, 3))) put(struct text *t, const char *fmt, ...)
+static void put_mem(struct text *t, const char *s, size_t n)
 {
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		t->len = t->len + n < t->cap ? t->len + n : t->cap - 1;
+	if (n > t->cap - 1 - t->len)
+		n = t->cap - 1 - t->len;
+	memcpy(t->p + t->len, s, n);
+	t->len += n;
 }
 
-/* ns as microseconds with every digit: "12.345". */
+static void put(struct text *t, const char *s)
+{
+	put_mem(t, s, strlen(s));
+}
+
+/* v in decimal, with at least digits digits. */
+static void put_dec(struct text *t, uint64_t v, int digits)
+{
+	char buf[24];
+	int i = sizeof(buf);
+
+	do {
+		buf[--i] = '0' + v % 10;
+		v /= 10;
+	} while (v || (int)sizeof(buf) - i < digits);
+	put_mem(t, buf + i, sizeof(buf) - i);
+}
+
+/* "0x1f" */
+static void put_hex(struct text *t, uint64_t v)
+{
+	char buf[20];
+	int i = sizeof(buf);
+
+	do {
+		buf[--i] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v);
+	buf[--i] = 'x';
+	buf[--i] = '0';
+	put_mem(t, buf + i, sizeof(buf) - i);
+}
+
+/* ,"key":N where N is ns as microseconds with every digit: 12.345 */
 static void put_us(struct text *t, const char *key, uint64_t ns)
 {
-	put(t, ",\"%s\":%llu.%03llu", key, (unsigned long long)(ns / 1000),
-	    (unsigned long long)(ns % 1000));
+	put(t, ",\"");
+	put(t, key);
+	put(t, "\":");
+	put_dec(t, ns / 1000, 1);
+	put(t, ".");
+	put_dec(t, ns % 1000, 3);
+}
+
+/* "pid":P,"tid":T */
+static void put_ids(struct text *t, const struct trace_row *row)
+{
+	put(t, ",\"pid\":");
+	put_dec(t, row->pid, 1);
+	put(t, ",\"tid\":");
+	put_dec(t, row->tid, 1);
 }
 
 /* The port or address of an IO or MMIO exit, its data, a hypercall's name. */
@@ -87,34 +132,44 @@ static void put_access(struct text *t, const struct exit_record *rec)
 {
 	bool io = rec->reason == KVM_EXIT_IO;
 
-	if (io)
-		put(t, ",\"port\":\"0x%llx\",\"dir\":\"%s\",\"size\":%u",
-		    (unsigned long long)rec->addr, rec->write ? "out" : "in", rec->size);
-	else
-		put(t, ",\"addr\":\"0x%llx\",\"dir\":\"%s\",\"len\":%u",
-		    (unsigned long long)rec->addr, rec->write ? "write" : "read", rec->size);
-	put(t, ",\"value\":\"0x%llx\"", (unsigned long long)rec->value);
-	if (io && rec->count != 1)
-		put(t, ",\"count\":%u", rec->count);
-	if (io && rec->addr == HC_PORT && rec->write && rec->size == 1)
-		put(t, ",\"hypercall\":\"%s\"",
+	put(t, io ? ",\"port\":\"" : ",\"addr\":\"");
+	put_hex(t, rec->addr);
+	put(t, "\",\"dir\":\"");
+	put(t, rec->write ? (io ? "out" : "write") : (io ? "in" : "read"));
+	put(t, io ? "\",\"size\":" : "\",\"len\":");
+	put_dec(t, rec->size, 1);
+	put(t, ",\"value\":\"");
+	put_hex(t, rec->value);
+	put(t, "\"");
+	if (io && rec->count != 1) {
+		put(t, ",\"count\":");
+		put_dec(t, rec->count, 1);
+	}
+	if (io && rec->addr == HC_PORT && rec->write && rec->size == 1) {
+		put(t, ",\"hypercall\":\"");
+		put(t,
 		    hypercall_names[rec->value < HC_NR_FUNCTIONS ? rec->value : HC_NR_FUNCTIONS]);
+		put(t, "\"");
+	}
 }
 
 /* One exit: its event, then the "mini-kvm" event nested in it, a line each. */
 static void put_exit(struct text *t, const struct trace_row *row, const struct exit_record *rec)
 {
-	put(t, ",\n{\"name\":\"%s\",\"cat\":\"exit\",\"ph\":\"X\",\"pid\":%d,\"tid\":%d",
-	    reason_name(rec->reason), row->pid, row->tid);
+	put(t, ",\n{\"name\":\"");
+	put(t, reason_name(rec->reason));
+	put(t, "\",\"cat\":\"exit\",\"ph\":\"X\"");
+	put_ids(t, row);
 	put_us(t, "ts", rec->enter_ns - trace.origin_ns);
 	put_us(t, "dur", rec->done_ns - rec->enter_ns);
-	put(t, ",\"args\":{\"reason\":%u", rec->reason);
+	put(t, ",\"args\":{\"reason\":");
+	put_dec(t, rec->reason, 1);
 	put_us(t, "guest_us", rec->exit_ns - rec->enter_ns);
 	put_us(t, "mini_kvm_us", rec->done_ns - rec->exit_ns);
 	if (rec->reason == KVM_EXIT_IO || rec->reason == KVM_EXIT_MMIO)
 		put_access(t, rec);
-	put(t, "}},\n{\"name\":\"mini-kvm\",\"cat\":\"vmm\",\"ph\":\"X\",\"pid\":%d,\"tid\":%d",
-	    row->pid, row->tid);
+	put(t, "}},\n{\"name\":\"mini-kvm\",\"cat\":\"vmm\",\"ph\":\"X\"");
+	put_ids(t, row);
 	put_us(t, "ts", rec->exit_ns - trace.origin_ns);
 	put_us(t, "dur", rec->done_ns - rec->exit_ns);
 	put(t, "}");
