@@ -77,7 +77,8 @@ $(BUILD)/builtin_guests.o: $(BUILD)/builtin_guests.S
 STATIC ?= $(shell for f in -static-pie -static; do \
 	printf 'int main(void){return 0;}' | \
 	$(CC) -fPIE $$f -x c -o /dev/null - 2>/dev/null && { echo $$f; break; }; done)
-mini-kvm: $(BUILD)/tools/mini-kvm.o $(BUILD)/tools/mini-kvm-console.o $(BUILD)/tools/mini-kvm-machine.o $(BUILD)/builtin_guests.o $(LIB)
+mini-kvm: $(BUILD)/tools/mini-kvm.o $(BUILD)/tools/mini-kvm-console.o $(BUILD)/tools/mini-kvm-machine.o \
+	$(BUILD)/tools/mini-kvm-trace.o $(BUILD)/builtin_guests.o $(LIB)
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/kvm-probe: $(BUILD)/tools/kvm-probe.o $(LIB)
@@ -102,7 +103,7 @@ install: all
 	@test -n "$(INSTALL_PATH)" || { echo "usage: make install INSTALL_PATH=DIR" >&2; exit 2; }
 	mkdir -p $(INSTALL_PATH)/mini-kvm
 	cp $(SELFTEST_BINS) $(SELFTEST_SCRIPTS:%=selftests/%) $(SELFTEST_FILES:%=selftests/%) \
-		selftests/settings mini-kvm $(INSTALL_PATH)/mini-kvm/
+		selftests/settings mini-kvm tools/trace-svg $(INSTALL_PATH)/mini-kvm/
 	printf 'mini-kvm:%s\n' $(SELFTESTS) $(SELFTEST_SCRIPTS) > $(INSTALL_PATH)/kselftest-list.txt
 
 run: mini-kvm

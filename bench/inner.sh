@@ -324,7 +324,8 @@ read -r _ _ t0 < <(floor_us "$W/hc.cal")
 N=$(calibrate $n0 "$t0" "$HC_MS" 1000 20000000)
 patch_count "$W/hc.bin" "$N"
 bench hcall -n "$R" -o /dev/null -e "$W/hc.err" -- floor $B/floor -p "$W/hc.bin" \
-	-- mini-kvm ./mini-kvm --stats "$W/hc.bin" -- floor-mw $B/floor -p -m -w "$W/hc.bin"
+	-- mini-kvm ./mini-kvm --stats "$W/hc.bin" -- floor-mw $B/floor -p -m -w "$W/hc.bin" \
+	-- mk-untimed ./mini-kvm "$W/hc.bin" -- mk-trace ./mini-kvm --trace="$W/hc.json" "$W/hc.bin"
 # The run loops (first KVM_RUN to the end), µs: per call is that / N.
 summarise hc < <(
 	floor_us "$W/hc.err"
@@ -358,6 +359,39 @@ end: \`floor -p\` phases, \`mini-kvm --stats\`) / $N; $R rounds, interleaved.
 
 Whole processes: floor $(wall_cell hcall floor) ms, mini-kvm
 $(wall_cell hcall mini-kvm) ms ($(ratio_cell hcall mini-kvm floor wall)).
+EOF
+# What --stats and --trace add per exit: whole runs, less the untimed run of
+# the same round, over N; in ns, which launch -s keeps as integers.
+summarise hcx < <(awk -v n="$N" '$1 == "run" { w[$2, $3] = $4; r[$3] = 1 }
+	END {
+		for (i in r) {
+			if (!(("mk-untimed", i) in w)) continue
+			if (("mk-trace", i) in w) printf "trace %d %.0f\n", i, (w["mk-trace", i] - w["mk-untimed", i]) * 1000 / n
+			if (("mini-kvm", i) in w) printf "stats %d %.0f\n", i, (w["mini-kvm", i] - w["mk-untimed", i]) * 1000 / n
+		}
+	}' "$W/hcall.out")
+trace_bytes=$(stat -c %s "$W/hc.json" 2>/dev/null || echo 0)
+cat <<EOF
+
+## 3b. The exit trace's cost: the same loop with and without \`--trace\`
+
+The same image, count and rounds as in 3 (interleaved with them), timed as
+whole processes, fork to reaped, so that the trace's formatting and writing
+are in: \`mini-kvm IMAGE\` (exits untimed: the run loop reads no clock),
+\`mini-kvm --stats IMAGE\` (each exit timed for the time-per-reason table),
+\`mini-kvm --trace=FILE IMAGE\` (timed, and each exit written to FILE). The
+extra per exit is the whole run less the untimed run of the same round,
+over the $N exits.
+
+| | whole process ms, median (min–max) | × untimed, round by round | extra µs per exit, round by round |
+|---|---|---|---|
+| mini-kvm, untimed | $(wall_cell hcall mk-untimed) | 1 | — |
+| mini-kvm --stats | $(wall_cell hcall mini-kvm) | $(ratio_cell hcall mini-kvm mk-untimed wall) | $(cell %.3f hcx stats 2 -3) |
+| mini-kvm --trace=FILE | $(wall_cell hcall mk-trace) | $(ratio_cell hcall mk-trace mk-untimed wall) | $(cell %.3f hcx trace 2 -3) |
+
+The trace of one run: $trace_bytes bytes for $N exits (two events each).
+The run-loop figures of 3 come from \`mini-kvm --stats\`, so they include its
+timing; the row above says what that costs.
 EOF
 r=$(fig hc mini-kvm/floor 1)
 goal "hypercall round trip ≤ 1.10× bare PIO exit|≤ 1.10|$(printf '%.3f' "$r")×|$(check "$r" '<=' 1.10)|$N calls, run loop per call, per-round median"

@@ -60,6 +60,7 @@ void vm_destroy(struct vm *vm)
 	for (int i = 0; i < vm->nr_vcpus; i++) {
 		munmap(vm->vcpus[i]->run, vm->run_size);
 		close(vm->vcpus[i]->fd);
+		free(vm->vcpus[i]->timing);
 		free(vm->vcpus[i]);
 	}
 	bus_release(&vm->pio);

@@ -79,7 +79,7 @@ static const struct builtin builtins[] = {
 };
 #define NR_BUILTINS (sizeof(builtins) / sizeof(builtins[0]))
 
-static const char *const hypercall_names[HC_NR_FUNCTIONS + 1] = {
+const char *const hypercall_names[HC_NR_FUNCTIONS + 1] = {
 	"HC_EXIT",   "HC_PUTCHAR", "HC_GETCHAR", "HC_WRITE",
 	"HC_REPORT", "HC_VERSION", "HC_SYNC",	 "unknown",
 };
@@ -97,6 +97,7 @@ static struct {
 	uint64_t mem; /* 0: the mode's default */
 	unsigned int timeout_ms; /* 0: none */
 	bool verbose, stats, no_color, strict_bus, raw_console;
+	const char *trace; /* --trace=FILE, or NULL */
 } opt;
 
 struct guest guests[MAX_GUESTS];
@@ -142,7 +143,13 @@ static void print_help(void)
 	       "  -t, --timeout=SECONDS end each guest after SECONDS (decimals allowed;\n"
 	       "                        0: no limit, the default)\n"
 	       "  -v, --verbose         decode every VM exit on stderr\n"
-	       "  -s, --stats           per-guest exit and hypercall counts on stderr\n"
+	       "  -s, --stats           per-guest exit and hypercall counts on stderr, and\n"
+	       "                        the time per exit reason (count, total, mean, log2\n"
+	       "                        histogram), in the guest and in mini-kvm\n"
+	       "      --trace=FILE      every VM exit of every vCPU to FILE as Chrome trace\n"
+	       "                        event JSON (Perfetto, chrome://tracing, jq;\n"
+	       "                        tools/trace-svg draws it): an event per exit, named\n"
+	       "                        by its reason, its handling by mini-kvm nested in it\n"
 	       "      --strict-bus      end a guest (as a crash) at its first access to a\n"
 	       "                        port or memory with nothing behind it; default:\n"
 	       "                        reads give all-ones, writes are dropped\n"
@@ -180,7 +187,8 @@ static void print_help(void)
 	       "  125      a guest crashed (triple fault, emulation or entry failure,\n"
 	       "           bad hypercall)\n"
 	       "  126      cannot start: no usable /dev/kvm, unreadable or invalid image,\n"
-	       "           image too big for the guest memory\n"
+	       "           image too big for the guest memory, a --trace FILE that\n"
+	       "           cannot be written\n"
 	       "  130, 143 stopped by SIGINT, SIGTERM\n"
 	       "With several guests, the first one in command-line order that did\n"
 	       "not end normally gives the status (its HC_EXIT status, 124 or 125).\n"
@@ -308,6 +316,7 @@ static int parse_options(int argc, char **argv)
 		OPT_INITRD,
 		OPT_DEVICE,
 		OPT_RAW_CONSOLE,
+		OPT_TRACE,
 	};
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -325,6 +334,7 @@ static int parse_options(int argc, char **argv)
 		{ "initrd", required_argument, NULL, OPT_INITRD },
 		{ "device", required_argument, NULL, OPT_DEVICE },
 		{ "raw-console", no_argument, NULL, OPT_RAW_CONSOLE },
+		{ "trace", required_argument, NULL, OPT_TRACE },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -377,6 +387,9 @@ static int parse_options(int argc, char **argv)
 			break;
 		case OPT_RAW_CONSOLE:
 			opt.raw_console = true;
+			break;
+		case OPT_TRACE:
+			opt.trace = optarg;
 			break;
 		case ':':
 			usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -665,6 +678,9 @@ static int setup_guest(struct guest *g)
 	g->vm->empty_bus_fatal = opt.strict_bus;
 	if (opt.verbose)
 		g->vm->log = guest_log(g);
+	/* Exits are timed only when asked: untimed, the run loop reads no clock. */
+	if ((opt.trace || opt.stats) && timing_attach(g))
+		return setup_error(g, "out of memory for timing its exits");
 	return 0;
 }
 
@@ -787,6 +803,8 @@ static void print_stats(const struct guest *g)
 			" (since mini-kvm started)\n",
 			(s->first_run_ns - start_ns) / 1e6,
 			((s->end_ns ? s->end_ns : now_ns()) - start_ns) / 1e6);
+	if (g->vm)
+		print_exit_times(g);
 }
 
 /* The first failing guest in command-line order decides. */
@@ -896,6 +914,7 @@ int main(int argc, char **argv)
 	const char *def = guest_os1k_start ? "os1k" : "hello";
 	int first, sig;
 	sigset_t set;
+	char err[300];
 
 	start_ns = now_ns();
 	open_std_fds();
@@ -909,6 +928,11 @@ int main(int argc, char **argv)
 		resolve_guest(&guests[i]);
 	}
 	check_machine();
+	/* A trace that cannot be written is known before anything runs. */
+	if (opt.trace && trace_open(opt.trace, start_ns, err, sizeof(err))) {
+		fprintf(stderr, "mini-kvm: %s\n", err);
+		exit(MINI_KVM_EXIT_CANNOT_START);
+	}
 
 	/* Before anything heavy: is there a KVM at all? */
 	kvm_fd = open_kvm_or_die();
@@ -930,6 +954,7 @@ int main(int argc, char **argv)
 		console_start_input(&guests[0]);
 	sig = wait_guests(&set);
 	join_guests();
+	trace_finish();
 	flush_all();
 	term_restore();
 	if (opt.stats)

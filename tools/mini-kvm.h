@@ -59,6 +59,13 @@ const char *linux_cmdline(void);
 int machine_setup(struct guest *g, char *err, size_t errlen);
 enum vcpu_result machine_run(struct guest *g, unsigned int timeout_ms);
 
+/* tools/mini-kvm-trace.c: --trace=FILE, and --stats' time per exit reason */
+extern const char *const hypercall_names[HC_NR_FUNCTIONS + 1];
+int trace_open(const char *path, uint64_t origin_ns, char *err, size_t errlen);
+int timing_attach(struct guest *g);
+void trace_finish(void);
+void print_exit_times(const struct guest *g);
+
 /* tools/mini-kvm-console.c */
 void console_setup(bool prefix_lines, bool raw);
 void guest_write(void *opaque, struct vcpu *vcpu, const void *data, size_t len);

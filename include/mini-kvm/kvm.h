@@ -136,6 +136,7 @@ struct vcpu {
 	int nr_reports;
 	uint32_t reports[HC_REPORT_MAX][2]; /* HC_REPORT (tag, value) */
 	struct vcpu_stats stats;
+	struct vcpu_timing *timing; /* NULL: exits are not timed (lib/timing.c) */
 };
 
 /* lib/kvm.c: /dev/kvm, capabilities, ioctls and error reporting. */
@@ -250,6 +251,57 @@ int __vcpu_run_once(struct vcpu *vcpu);
 enum vcpu_result vcpu_run(struct vcpu *vcpu, unsigned int timeout_ms);
 void vcpu_kick(struct vcpu *vcpu);
 const char *vcpu_result_name(enum vcpu_result result);
+
+/*
+ * lib/timing.c: where a vCPU's time goes, exit by exit. Off unless
+ * __vcpu_timing_start() set vcpu->timing: the run loop then reads the
+ * clock as it enters KVM_RUN (which also ends the handling of the exit
+ * before) and as KVM_RUN returns, two reads per exit, and keeps per exit
+ * reason the count, the time in the guest (in KVM_RUN up to the exit), the
+ * time in the VMM (handling it, up to the next KVM_RUN or the return of
+ * vcpu_run()) and log2 buckets of their sum. With a sink, each exit's
+ * record is handed over too, TIMING_RECORDS at a time and at each return
+ * of vcpu_run(), on the vCPU's own thread: vCPUs never wait for each other.
+ */
+#define TIMING_KICKED VCPU_EXIT_REASONS /* "reason" of a KVM_RUN cut short (-EINTR) */
+#define TIMING_REASONS (VCPU_EXIT_REASONS + 1)
+#define TIMING_BUCKETS 32 /* [0, 1) us, [1, 2) us, [2, 4) us, ...; the last open */
+#define TIMING_RECORDS 4096
+
+struct exit_record {
+	uint64_t enter_ns; /* CLOCK_MONOTONIC: KVM_RUN entered */
+	uint64_t exit_ns; /* KVM_RUN returned */
+	uint64_t done_ns; /* the VMM had handled the exit */
+	uint64_t addr; /* KVM_EXIT_IO: the port; KVM_EXIT_MMIO: the address */
+	uint64_t value; /* IO, MMIO: the first access's data, written or read */
+	uint32_t reason; /* KVM_EXIT_*, or TIMING_KICKED */
+	uint32_t count; /* IO: accesses (rep ins/outs); MMIO: 1 */
+	uint8_t size; /* IO: bytes per access; MMIO: its length */
+	bool write; /* out, or an MMIO write */
+};
+
+struct exit_time {
+	uint64_t count;
+	uint64_t guest_ns, vmm_ns;
+	uint64_t buckets[TIMING_BUCKETS]; /* by guest + VMM time of each exit */
+};
+
+typedef void exit_sink_fn(void *opaque, struct vcpu *vcpu, const struct exit_record *recs,
+			  size_t n);
+
+struct vcpu_timing {
+	struct exit_time reasons[TIMING_REASONS];
+	exit_sink_fn *sink; /* or NULL: the totals only */
+	void *opaque;
+	bool pending; /* records[nr - 1] is still being handled */
+	size_t nr;
+	struct exit_record records[TIMING_RECORDS];
+};
+
+int __vcpu_timing_start(struct vcpu *vcpu, exit_sink_fn *sink, void *opaque);
+void vcpu_timing_flush(struct vcpu *vcpu);
+int __vcpu_run_timed(struct vcpu *vcpu); /* __vcpu_run_once()'s KVM_RUN, timed */
+unsigned int timing_bucket(uint64_t ns);
 
 /* lib/access.c: a vCPU's registers and what its guest sees (devices use these too). */
 void vcpu_regs_get(struct vcpu *vcpu, struct kvm_regs *regs);
