@@ -41,7 +41,7 @@ SELFTEST_FILES := image_builders.sh tap.sh ksft-headers.sh
 
 TOOLS := mini-kvm $(BUILD)/kvm-probe
 
-.PHONY: all run_tests install bench clean check-format run
+.PHONY: all run_tests install bench clean check-format run linux
 all: $(TOOLS) $(SELFTEST_BINS) $(GUEST_IMAGES)
 
 $(BUILD)/%.o: %.c
@@ -108,6 +108,11 @@ install: all
 
 run: mini-kvm
 	@tools/run-default.sh
+
+# Debian's kernel with guests/linux's busybox initramfs, to a shell (docs/linux.md).
+.PHONY: linux
+linux: mini-kvm $(BUILD)/kvm-probe
+	@tools/run-linux.sh $(LINUX_ARGS)
 
 # The library, its headers and the command follow .clang-format.
 check-format:
