@@ -50,3 +50,13 @@ $(BENCH_DIR)/guests/%.bin: bench/guests/%.S include/mini-kvm/abi.h
 
 $(BENCH_DIR)/cpuloop: $(BUILD)/bench/cpuloop.o
 	$(CC) $(LDFLAGS) -static -o $@ $^
+
+# Linux: mini-kvm against QEMU -M pc and -M microvm (bench/linux-boot.py),
+# in the helper VM where this machine's KVM cannot run Linux.
+LINUX_BENCH_ROUNDS ?= 5
+.PHONY: bench-linux
+bench-linux: mini-kvm $(BUILD)/kvm-probe
+	@kdir=$$(ci/nested-kvm.d/prepare | sed -n 1p) && \
+	initrd=$(BUILD)/linux/initramfs.cpio && guests/linux/mkinitramfs.sh $$initrd && \
+	if $(BUILD)/kvm-probe >/dev/null 2>&1; then run=; else run="ci/nested-kvm --mem=2G"; fi && \
+	$$run bench/linux-boot.py $$kdir/vmlinuz $$initrd $(LINUX_BENCH_ROUNDS)
