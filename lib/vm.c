@@ -142,6 +142,17 @@ void vm_create_irqchip(struct vm *vm)
 		kvm_die("%s", vm->error);
 }
 
+/*
+ * Set-up is done: the VM needs /dev/kvm no more, and a guest that took
+ * over the process must not find it open to make VMs of its own.
+ */
+void vm_close_kvm(struct vm *vm)
+{
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	vm->kvm_fd = -1;
+}
+
 void vm_irq_line(struct vm *vm, uint32_t irq, int level)
 {
 	struct kvm_irq_level line = { .irq = irq, .level = level };

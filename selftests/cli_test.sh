@@ -148,6 +148,21 @@ t_no_dev_kvm_bad_image() {
 	no_dev "$tmp/nosuch.bin" || return 1
 	want_rc 126 && want_err_lines 1 && want_err "^mini-kvm: $tmp/nosuch.bin: No such file or directory$"
 }
+# Once the guest runs, /dev/kvm is closed: only the VM's and vCPU's own fds stay.
+t_dev_kvm_closed() {
+	fifo=$tmp/stdin.fifo
+	rm -f "$fifo" && mkfifo "$fifo" || return 1
+	"$M" hctest <"$fifo" >"$out" 2>"$err" &
+	pid=$!
+	exec 9>"$fifo"
+	while ! grep -q . "$out" 2>/dev/null && kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+	fds=$(ls -l "/proc/$pid/fd" 2>/dev/null)
+	exec 9>&-
+	wait "$pid"
+	rc=$?
+	printf '%s\n' "$fds" | grep -q 'anon_inode:kvm-vcpu' || { fail_why="no vCPU fd seen: $fds"; return 1; }
+	! printf '%s\n' "$fds" | grep -q '/dev/kvm' || { fail_why="/dev/kvm still open: $fds"; return 1; }
+}
 t_protected_multiboot() {
 	[ "$probe_rc" = 3 ] && { skip_why="$probe; run it in the helper VM instead: ci/nested-kvm $0"; return 1; }
 	mk --mode=protected "$tmp/pmultiboot.bin"
@@ -156,7 +171,7 @@ t_protected_multiboot() {
 
 tests="triple_fault bad_hypercall empty_bus timeout hc_exit_7 stdin_eof stats
 options_after_guests verbose several_guests sigterm_flushes sigint colour no_dev_kvm
-no_dev_kvm_bad_image protected_multiboot"
+no_dev_kvm_bad_image dev_kvm_closed protected_multiboot"
 for t in $tests; do
 	fail_why='' skip_why=''
 	if "t_$t"; then

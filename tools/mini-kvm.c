@@ -682,6 +682,7 @@ static int setup_guest(struct guest *g)
 	g->vm = g->vcpu->vm;
 	if (machine_setup(g, err, sizeof(err)))
 		return setup_error(g, "%s", err);
+	vm_close_kvm(g->vm);
 	if (g->is_linux)
 		ops.getc = NULL; /* its input is pushed: console_start_input() */
 	ops.opaque = g;
@@ -961,6 +962,7 @@ int main(int argc, char **argv)
 	}
 	term_raw(guests[0].is_linux);
 	start_guests();
+	close(kvm_fd); /* every VM is made: see vm_close_kvm() */
 	if (guests[0].is_linux)
 		console_start_input(&guests[0]);
 	sig = wait_guests(&set);

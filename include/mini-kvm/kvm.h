@@ -176,6 +176,7 @@ void vm_add_memory(struct vm *vm, uint64_t gpa, uint64_t size);
 void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
 int __vm_create_irqchip(struct vm *vm);
 void vm_create_irqchip(struct vm *vm);
+void vm_close_kvm(struct vm *vm); /* after set-up: no more vCPUs, no CPUID */
 void vm_irq_line(struct vm *vm, uint32_t irq, int level);
 void vm_set_console(struct vm *vm, const struct console_ops *ops);
 void vm_kick_all(struct vm *vm);
