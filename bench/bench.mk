@@ -7,6 +7,7 @@
 #                              KVM, else inside the helper VM (ci/nested-kvm)
 #   make bench NESTED=1        always in the helper VM; NESTED=0: never
 #   make bench BENCH_QUICK=1   fewer rounds, no `make run_tests` timing
+#   make bench-linux           only the Linux boot against QEMU (also part of make bench)
 
 BENCH_DIR := $(BUILD)/bench
 BENCH_GUESTS := $(patsubst bench/guests/%.S,$(BENCH_DIR)/guests/%.bin,$(wildcard bench/guests/*.S))
@@ -18,6 +19,7 @@ bench-build: all $(BENCH_BINS) $(BENCH_GUESTS)
 
 bench: bench-build
 	@bench/run.sh
+	@$(MAKE) -s bench-linux
 
 # The raw-KVM floor, dynamic like mini-kvm-dynamic, and static like ./mini-kvm.
 $(BENCH_DIR)/floor: $(BUILD)/bench/floor.o
