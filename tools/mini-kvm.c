@@ -698,22 +698,6 @@ static int setup_guest(struct guest *g)
 
 /* ---- running ---- */
 
-/*
- * kvm_pvm runs 16/32-bit code through KVM's instruction emulator, which
- * cannot do all of protected mode (iret, for one): there a protected-mode
- * crash may be the host's fault, not the guest's. Say so, and the way out.
- */
-static void hint_kvm_pvm(const struct guest *g)
-{
-	char desc[160];
-
-	if (!g->real && strstr(kvm_host_description(desc, sizeof(desc)), "kvm_pvm"))
-		fprintf(stderr,
-			"  note: this KVM (%s) emulates 32-bit code and cannot run every\n"
-			"  protected-mode guest; try the helper VM: ci/nested-kvm ./mini-kvm ...\n",
-			desc);
-}
-
 /* Why g ended, on stderr, unless it ended well. Called under console_lock(). */
 static void report_end(struct guest *g)
 {
@@ -723,7 +707,6 @@ static void report_end(struct guest *g)
 		fprintf(stderr, "mini-kvm: %s: crashed: %s\n", g->arg, g->vcpu->why);
 		vcpu_dump(g->vcpu, stderr);
 		fprintf(stderr, "  hint: %s\n", vcpu_crash_hint(g->vcpu));
-		hint_kvm_pvm(g);
 		break;
 	case VCPU_TIMEOUT:
 		fprintf(stderr, "mini-kvm: %s: timed out after %u.%03u s\n", g->arg,
@@ -885,6 +868,27 @@ static void open_std_fds(void)
 			exit(MINI_KVM_EXIT_CANNOT_START);
 }
 
+/*
+ * A limit of the host is no crash of the guest: where this KVM cannot run
+ * protected mode (kvm_pvm runs real mode only), say so in one line, with
+ * the way to run it elsewhere, before anything runs.
+ */
+static void check_kvm_can_run(int argc, char **argv)
+{
+	const char *why;
+
+	for (int i = 0; i < nr_guests; i++) {
+		if (guests[i].real || kvm_can_run(KVM_MODE_PROTECTED, &why))
+			continue;
+		fprintf(stderr, "mini-kvm: %s: %s; run it in the helper VM: ci/nested-kvm",
+			guests[i].arg, why);
+		for (int a = 0; a < argc; a++)
+			fprintf(stderr, " %s", argv[a]);
+		fputc('\n', stderr);
+		exit(MINI_KVM_EXIT_CANNOT_START);
+	}
+}
+
 static int open_kvm_or_die(void)
 {
 	int fd = __kvm_open();
@@ -948,6 +952,7 @@ int main(int argc, char **argv)
 
 	/* Before anything heavy: is there a KVM at all? */
 	kvm_fd = open_kvm_or_die();
+	check_kvm_can_run(argc, argv);
 	setup_signals(&set);
 	atexit(at_exit);
 	/* A lone Linux guest owns the terminal, as under QEMU's -nographic. */
