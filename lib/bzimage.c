@@ -234,17 +234,6 @@ int __vm_load_bzimage(struct vm *vm, const struct linux_boot *boot)
 	return 0;
 }
 
-static struct kvm_segment boot_segment(uint16_t selector, uint8_t type)
-{
-	return (struct kvm_segment){ .limit = 0xffffffff,
-				     .selector = selector,
-				     .type = type,
-				     .present = 1,
-				     .db = 1,
-				     .s = 1,
-				     .g = 1 };
-}
-
 /*
  * The 32-bit boot protocol's entry: flat 4 GiB segments at __BOOT_CS and
  * __BOOT_DS, paging and interrupts off, ESI = boot_params.
@@ -255,8 +244,8 @@ void vcpu_set_linux_entry(struct vcpu *vcpu)
 	struct kvm_sregs sregs;
 
 	vcpu_sregs_get(vcpu, &sregs);
-	sregs.cs = boot_segment(BOOT_CS, 0xb);
-	sregs.ds = boot_segment(BOOT_DS, 0x3);
+	sregs.cs = flat_segment(BOOT_CS, 0xb);
+	sregs.ds = flat_segment(BOOT_DS, 0x3);
 	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
 	sregs.gdt.base = GDT_GPA;
 	sregs.gdt.limit = 4 * 8 - 1;

@@ -50,7 +50,8 @@ void vcpu_set_real_mode(struct vcpu *vcpu, uint16_t segment, uint16_t sp)
 	vcpu_set_entry(vcpu, 0, sp);
 }
 
-static struct kvm_segment flat_segment(uint16_t selector, uint8_t type)
+/* A 32-bit ring-0 segment over all 4 GiB: code (type 0xb) or data (0x3). */
+struct kvm_segment flat_segment(uint16_t selector, uint8_t type)
 {
 	return (struct kvm_segment){
 		.base = 0,

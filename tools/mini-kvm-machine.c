@@ -42,9 +42,16 @@ static int add_aps(struct guest *g)
 	return 0;
 }
 
-const char *linux_cmdline(void)
+/* What the boot protocol gets for g: checked, then loaded, the same. */
+struct linux_boot linux_boot_of(const struct guest *g)
 {
-	return machine.append ? machine.append : LINUX_DEFAULT_CMDLINE;
+	return (struct linux_boot){
+		.kernel = g->image,
+		.kernel_len = g->len,
+		.cmdline = machine.append ? machine.append : LINUX_DEFAULT_CMDLINE,
+		.initrd = machine.initrd,
+		.initrd_len = machine.initrd_len,
+	};
 }
 
 /*
@@ -53,13 +60,7 @@ const char *linux_cmdline(void)
  */
 static int enter_linux(struct guest *g)
 {
-	struct linux_boot boot = {
-		.kernel = g->image,
-		.kernel_len = g->len,
-		.cmdline = linux_cmdline(),
-		.initrd = machine.initrd,
-		.initrd_len = machine.initrd_len,
-	};
+	struct linux_boot boot = linux_boot_of(g);
 	int ret = acpi_pm_add(g->vm);
 
 	if (!ret)

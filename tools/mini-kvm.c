@@ -585,13 +585,7 @@ static void resolve_guest(struct guest *g)
 /* A Linux kernel gets the loader's checks, with its initrd and command line. */
 static void check_linux(struct guest *g)
 {
-	struct linux_boot boot = {
-		.kernel = g->image,
-		.kernel_len = g->len,
-		.cmdline = linux_cmdline(),
-		.initrd = machine.initrd,
-		.initrd_len = machine.initrd_len,
-	};
+	struct linux_boot boot = linux_boot_of(g);
 	char err[200];
 
 	if (g->is_linux && bzimage_check(&boot, g->mem, err, sizeof(err)))

@@ -55,7 +55,7 @@ struct machine {
 extern struct machine machine;
 
 /* tools/mini-kvm-machine.c */
-const char *linux_cmdline(void);
+struct linux_boot linux_boot_of(const struct guest *g);
 int machine_setup(struct guest *g, char *err, size_t errlen);
 enum vcpu_result machine_run(struct guest *g, unsigned int timeout_ms);
 
