@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 """bench/linux-boot.py: Debian's kernel with guests/linux's initramfs, from
 the launch to the initramfs's first line and to the end of the process
-after `poweroff` (typed half a second after that line), under mini-kvm and under QEMU (-M pc, and -M microvm
+after `poweroff -f` (typed half a second after that line; -f skips init's
+shutdown pauses), under mini-kvm and under QEMU (-M pc, and -M microvm
 where it boots the same kernel), on the same KVM, interleaved round by
 round. Prints the medians (min-max) and mini-kvm's ratio to each. Run it
 where the KVM runs Linux (make bench-linux picks the helper VM if needed).
@@ -48,7 +49,7 @@ def one_run(argv, limit=120):
         if first is None and FIRST_LINE in seen:
             first = time.monotonic() - start
             time.sleep(0.5)  # the shell's prompt; the same for every VMM
-            p.stdin.write(b"poweroff\n")
+            p.stdin.write(b"poweroff -f\n")
             p.stdin.flush()
     try:
         p.wait(timeout=max(1, limit - (time.monotonic() - start)))
