@@ -2,11 +2,9 @@
 /*
  * Putting a fresh vCPU into the mode its guest expects: real mode at a
  * segment, or 32-bit flat protected mode the way a multiboot loader leaves
- * it. Plus the host-side builders for a GDT and a PSE page directory, and
- * the CPUID leaf through which guests recognise mini-kvm.
+ * it. Plus the host-side builders for a GDT and a PSE page directory.
+ * The CPU a vCPU reports (CPUID) is lib/cpuid.c's.
  */
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "mini-kvm/kvm.h"
@@ -141,80 +139,4 @@ void vcpu_enable_pse_paging(struct vcpu *vcpu, uint32_t page_dir_gpa)
 	sregs.cr4 |= CR4_PSE;
 	sregs.cr0 |= CR0_PE | CR0_PG;
 	vcpu_sregs_set(vcpu, &sregs);
-}
-
-static struct kvm_cpuid2 *supported_cpuid(int kvm_fd)
-{
-	for (int nent = 64; nent <= 1024; nent *= 2) {
-		struct kvm_cpuid2 *cpuid =
-			calloc(1, sizeof(*cpuid) + (nent + 1) * sizeof(cpuid->entries[0]));
-
-		if (!cpuid)
-			return NULL;
-		cpuid->nent = nent;
-		int ret = __kvm_fd_ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid, NULL, 0);
-
-		if (!ret)
-			return cpuid;
-		free(cpuid);
-		if (ret != -E2BIG)
-			return NULL;
-	}
-	return NULL;
-}
-
-#define CPUID_1_ECX_HYPERVISOR (1u << 31)
-
-/*
- * What KVM leaves to the VMM: the "running under a hypervisor" bit, which
- * Linux checks before it looks for KVM's signature (and so for kvmclock),
- * and each vCPU's own APIC ID in the topology leaves.
- */
-static void cpuid_set_vcpu(struct kvm_cpuid2 *cpuid, uint32_t apic_id)
-{
-	for (uint32_t i = 0; i < cpuid->nent; i++) {
-		struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
-
-		if (e->function == 1) {
-			e->ecx |= CPUID_1_ECX_HYPERVISOR;
-			e->ebx = (e->ebx & 0x00ffffff) | apic_id << 24;
-		} else if (e->function == 0xb || e->function == 0x1f) {
-			e->edx = apic_id;
-		}
-	}
-}
-
-/*
- * The CPU KVM supports (KVM's own signature at 0x40000000 included), plus
- * mini-kvm's at HC_CPUID_LEAF. Long mode needs this too; protected-mode
- * guests use it to pick their console. Returns 0 or -errno.
- */
-int __vcpu_set_cpuid(struct vcpu *vcpu)
-{
-	struct kvm_cpuid2 *cpuid = supported_cpuid(vcpu->vm->kvm_fd);
-	struct kvm_cpuid_entry2 *leaf;
-	uint32_t i;
-	int ret;
-
-	if (!cpuid) {
-		snprintf(vcpu->vm->error, sizeof(vcpu->vm->error),
-			 "KVM_GET_SUPPORTED_CPUID failed");
-		return -EIO;
-	}
-	for (i = 0; i < cpuid->nent && cpuid->entries[i].function != HC_CPUID_LEAF; i++)
-		;
-	cpuid_set_vcpu(cpuid, vcpu->id);
-	leaf = &cpuid->entries[i];
-	if (i == cpuid->nent)
-		cpuid->nent++;
-	*leaf = (struct kvm_cpuid_entry2){
-		.function = HC_CPUID_LEAF,
-		.eax = HC_CPUID_LEAF,
-		.ebx = HC_CPUID_SIG_EBX,
-		.ecx = HC_CPUID_SIG_ECX,
-		.edx = HC_CPUID_SIG_EDX,
-	};
-	ret = __vcpu_ioctl(vcpu, KVM_SET_CPUID2, cpuid);
-	free(cpuid);
-	return ret < 0 ? ret : 0;
 }

@@ -51,12 +51,13 @@ int __vm_create_with_one_vcpu(int kvm_fd, const struct guest_spec *spec, struct 
 		close(kvm_fd);
 		return ret;
 	}
+	vm->cpu_model = spec->cpu_model;
 	if (spec->mode == GUEST_REAL && spec->load_gpa % 16)
 		ret = -EINVAL;
 	if (!ret)
 		ret = __vm_add_memory(vm, 0, spec->mem_size);
 	if (!ret && spec->irqchip)
-		ret = __vm_create_irqchip(vm);
+		ret = spec->no_pit ? __vm_create_irqchip_without_pit(vm) : __vm_create_irqchip(vm);
 	/* Before the image, which may overwrite what a BIOS would leave. */
 	if (!ret && spec->pc_firmware)
 		ret = pc_firmware_setup(vm);

@@ -116,10 +116,9 @@ void vm_add_memory(struct vm *vm, uint64_t gpa, uint64_t size)
 		kvm_die("%s", vm->error);
 }
 
-/* The PIC pair, IOAPIC and local APICs, plus the i8254 PIT. */
-int __vm_create_irqchip(struct vm *vm)
+static int create_irqchip(struct vm *vm, bool pit)
 {
-	struct kvm_pit_config pit = { .flags = 0 };
+	struct kvm_pit_config pit_config = { .flags = 0 };
 	int ret;
 
 	if (vm->nr_vcpus) {
@@ -128,12 +127,25 @@ int __vm_create_irqchip(struct vm *vm)
 		return -EBUSY;
 	}
 	ret = __vm_ioctl(vm, KVM_CREATE_IRQCHIP, 0);
-	if (!ret)
-		ret = __vm_ioctl(vm, KVM_CREATE_PIT2, &pit);
+	if (!ret && pit)
+		ret = __vm_ioctl(vm, KVM_CREATE_PIT2, &pit_config);
 	if (ret < 0)
 		return ret;
 	vm->has_irqchip = true;
+	vm->has_pit = pit;
 	return 0;
+}
+
+/* The PIC pair, IOAPIC and local APICs, plus the i8254 PIT. */
+int __vm_create_irqchip(struct vm *vm)
+{
+	return create_irqchip(vm, true);
+}
+
+/* The same without the PIT, whose ticks some guests must not see. */
+int __vm_create_irqchip_without_pit(struct vm *vm)
+{
+	return create_irqchip(vm, false);
 }
 
 void vm_create_irqchip(struct vm *vm)

@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: MIT
 # usage_test: what the mini-kvm command answers before it opens /dev/kvm.
 # --help, --version and --list on stdout; the bad command lines (unknown
-# options, an option without its value, bad --mem, --timeout and --mode
-# values, five guests, an ELF image with --mode=real), each refused with
-# exit 2, one line naming the problem and "Try 'mini-kvm --help'"; and the
-# images that cannot start (exit 126, exactly one line): missing, no file
-# and no built-in, a directory, not a regular file, empty, unreadable, too
+# options, an option without its value, bad --mem, --timeout, --mode and
+# --cpu values, --cpu and --no-pit for a real-mode guest, five guests, an
+# ELF image with --mode=real), each refused with exit 2, one line naming
+# the problem and "Try 'mini-kvm --help'"; and the images that cannot
+# start (exit 126, exactly one line): missing, no file and no built-in, a
+# directory, not a regular file, empty, unreadable, too
 # big for the guest memory, and ELF images that break each field the
 # loader checks (built here with image_builders.sh from a valid baseline,
 # which bad_input_test.sh runs), also as one bad guest among several, when
@@ -116,6 +117,20 @@ run timeout_not_number 2 "^mini-kvm: --timeout=abc: not a number of seconds" -- 
 run "--timeout=-1" 2 "^mini-kvm: --timeout=-1: not a number of seconds" -- --timeout=-1 hello
 run "--timeout=1e9 (too long)" 2 "^mini-kvm: --timeout=1e9: too long" -- --timeout=1e9 hello
 run "--mode=long" 2 "^mini-kvm: --mode=long: must be 'real' or 'protected'" -- --mode=long hello
+run "--cpu=IvyBridge (a model mini-kvm lacks)" 2 \
+	"^mini-kvm: --cpu=IvyBridge: unknown CPU model 'IvyBridge'" -- --cpu=IvyBridge hello
+run "--cpu=max,+frob (unknown feature)" 2 \
+	"^mini-kvm: --cpu=max,\\+frob: unknown CPU feature 'frob' \\(known: vmx, pcid" -- \
+	--cpu=max,+frob hello
+run "--cpu=max,vendor=Intel (not 12 characters)" 2 \
+	"^mini-kvm: --cpu=max,vendor=Intel: vendor=Intel: must be 12 characters" -- \
+	--cpu=max,vendor=Intel hello
+run "--cpu=max,,+pcid (empty item)" 2 "^mini-kvm: --cpu=max,,\\+pcid: an empty item" -- \
+	--cpu=max,,+pcid hello
+run "--cpu with a real-mode guest" 2 "^mini-kvm: hello: --smp, --append, --initrd, --cpu" -- \
+	--cpu=max,-pcid hello
+run "--no-pit with a real-mode guest" 2 "^mini-kvm: hello: .*--no-pit need a protected-mode" -- \
+	--no-pit hello
 run five_guests 2 "^mini-kvm: 5 guests: at most 4 run at once" -- hello hello hello hello hello
 
 # ---- images, read and checked before /dev/kvm is opened ----

@@ -173,8 +173,17 @@ static void print_help(void)
 	       "                        0xf4 ends the VM with status (value << 1) | 1, as\n"
 	       "                        QEMU's isa-debug-exit) and pc-testdev (QEMU's test\n"
 	       "                        device)\n"
-	       "They always have the in-kernel irqchip and PIT, fw_cfg (CPU count and\n"
-	       "memory size), and PIC, PIT and real-mode IVT set up as a BIOS leaves them.\n"
+	       "      --cpu=MODEL[,+FEATURE|-FEATURE|vendor=NAME]...\n"
+	       "                        the CPU that CPUID reports, in QEMU's -cpu syntax.\n"
+	       "                        MODEL host, max or qemu64: each is all that KVM\n"
+	       "                        supports (the default). -FEATURE takes one away;\n"
+	       "                        +FEATURE where KVM lacks it is a warning, and it\n"
+	       "                        stays off. FEATURE: vmx, pcid, x2apic, tsc-deadline,\n"
+	       "                        invpcid, umip, svm, rdtscp. vendor=GenuineIntel ...\n"
+	       "      --no-pit          no i8254 PIT (QEMU's -machine pit=off)\n"
+	       "They always have the in-kernel irqchip and PIT (unless --no-pit), fw_cfg\n"
+	       "(CPU count and memory size), and PIC, PIT and real-mode IVT set up as a\n"
+	       "BIOS leaves them.\n"
 	       "\n"
 	       "Linux (a bzImage, by the x86 boot protocol; no firmware runs):\n"
 	       "  --smp, --initrd (any size) and --append as above; default memory 256M;\n"
@@ -315,6 +324,15 @@ static void parse_devices(const char *list)
 	}
 }
 
+static void parse_cpu(const char *spec)
+{
+	char err[300];
+
+	if (cpu_model_parse(&machine.cpu_model, spec, err, sizeof(err)))
+		usage_error("--cpu=%s: %s", spec, err);
+	machine.has_cpu_model = true;
+}
+
 /* Returns the index of the first GUEST in argv (getopt permutes them there). */
 static int parse_options(int argc, char **argv)
 {
@@ -328,6 +346,8 @@ static int parse_options(int argc, char **argv)
 		OPT_DEVICE,
 		OPT_RAW_CONSOLE,
 		OPT_TRACE,
+		OPT_CPU,
+		OPT_NO_PIT,
 	};
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -346,6 +366,8 @@ static int parse_options(int argc, char **argv)
 		{ "device", required_argument, NULL, OPT_DEVICE },
 		{ "raw-console", no_argument, NULL, OPT_RAW_CONSOLE },
 		{ "trace", required_argument, NULL, OPT_TRACE },
+		{ "cpu", required_argument, NULL, OPT_CPU },
+		{ "no-pit", no_argument, NULL, OPT_NO_PIT },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -401,6 +423,12 @@ static int parse_options(int argc, char **argv)
 			break;
 		case OPT_TRACE:
 			opt.trace = optarg;
+			break;
+		case OPT_CPU:
+			parse_cpu(optarg);
+			break;
+		case OPT_NO_PIT:
+			machine.no_pit = true;
 			break;
 		case ':':
 			usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -593,8 +621,9 @@ static void check_linux(struct guest *g)
 }
 
 /*
- * --smp, --append and --initrd are for protected-mode (multiboot) guests:
- * a real-mode guest has no irqchip to hold the other vCPUs, nor a loader.
+ * --smp, --append, --initrd, --cpu and --no-pit are for protected-mode
+ * (multiboot) guests: a real-mode guest has no irqchip to hold the other
+ * vCPUs, nor a loader, and its CPUID is KVM's default.
  * The module is read, with an image's checks, before /dev/kvm is opened.
  */
 static void check_machine(void)
@@ -604,9 +633,10 @@ static void check_machine(void)
 	int fd;
 
 	for (int i = 0; i < nr_guests; i++)
-		if (guests[i].real && (machine.smp > 1 || machine.append || machine.initrd_path))
-			usage_error("%s: --smp, --append and --initrd need a protected-mode guest "
-				    "(an ELF, or --mode=protected)",
+		if (guests[i].real && (machine.smp > 1 || machine.append || machine.initrd_path ||
+				       machine.has_cpu_model || machine.no_pit))
+			usage_error("%s: --smp, --append, --initrd, --cpu and --no-pit need a "
+				    "protected-mode guest (an ELF, or --mode=protected)",
 				    guests[i].arg);
 	if (machine.initrd_path) {
 		fd = open_image(&initrd, &size);
@@ -663,7 +693,9 @@ static int setup_guest(struct guest *g)
 		.len = g->len,
 		.load_gpa = g->real ? 0 : PROT_FLAT_LOAD,
 		.irqchip = !g->real,
+		.no_pit = machine.no_pit,
 		.pc_firmware = !g->real && !g->is_linux, /* Linux sets up its own */
+		.cpu_model = machine.has_cpu_model ? &machine.cpu_model : NULL,
 	};
 	struct console_ops ops = console;
 	char err[200];
@@ -894,6 +926,19 @@ static int open_kvm_or_die(void)
 	return fd;
 }
 
+/* As QEMU: a feature asked for that this KVM cannot give is left off, said once. */
+static void warn_cpu_model(void)
+{
+	char missing[200];
+
+	if (!machine.has_cpu_model)
+		return;
+	if (__kvm_cpu_model_missing(kvm_fd, &machine.cpu_model, missing, sizeof(missing)))
+		fprintf(stderr, "mini-kvm: warning: --cpu: KVM_GET_SUPPORTED_CPUID failed\n");
+	else if (missing[0])
+		fprintf(stderr, "mini-kvm: warning: --cpu: this KVM lacks %s; left off\n", missing);
+}
+
 /* Starts every guest's thread; returns once all could start, or exits. */
 static void start_guests(void)
 {
@@ -947,6 +992,7 @@ int main(int argc, char **argv)
 	/* Before anything heavy: is there a KVM at all? */
 	kvm_fd = open_kvm_or_die();
 	check_kvm_can_run(argc, argv);
+	warn_cpu_model();
 	setup_signals(&set);
 	atexit(at_exit);
 	/* A lone Linux guest owns the terminal, as under QEMU's -nographic. */

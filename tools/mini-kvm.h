@@ -51,6 +51,9 @@ struct machine {
 	uint8_t *initrd;
 	size_t initrd_len;
 	bool debug_exit, pc_testdev; /* --device= */
+	bool has_cpu_model; /* --cpu= */
+	struct cpu_model cpu_model;
+	bool no_pit; /* --no-pit */
 };
 extern struct machine machine;
 

@@ -85,6 +85,7 @@ struct vm {
 	size_t run_size;
 	bool has_sync_regs;
 	bool has_irqchip;
+	bool has_pit; /* the in-kernel i8254, with the irqchip unless left out */
 	bool empty_bus_fatal; /* unbacked I/O and MMIO end the guest */
 	FILE *log; /* when set, every exit is decoded here (--verbose) */
 	int nr_mem;
@@ -93,6 +94,7 @@ struct vm {
 	struct console console;
 	int nr_vcpus;
 	struct vcpu *vcpus[VM_MAX_VCPUS];
+	const struct cpu_model *cpu_model; /* what the vCPUs' CPUID changes, or NULL */
 	char error[160]; /* what the last failing __vm_*() or __vcpu_*() call did */
 };
 
@@ -175,6 +177,7 @@ int __vm_add_memory(struct vm *vm, uint64_t gpa, uint64_t size);
 void vm_add_memory(struct vm *vm, uint64_t gpa, uint64_t size);
 void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
 int __vm_create_irqchip(struct vm *vm);
+int __vm_create_irqchip_without_pit(struct vm *vm);
 void vm_create_irqchip(struct vm *vm);
 void vm_close_kvm(struct vm *vm); /* after set-up: no more vCPUs, no CPUID */
 void vm_irq_line(struct vm *vm, uint32_t irq, int level);
@@ -191,6 +194,8 @@ struct guest_spec {
 	uint64_t load_gpa; /* real mode: a multiple of 16 (the segment is gpa >> 4) */
 	uint32_t stack; /* initial SP/ESP */
 	bool irqchip; /* the in-kernel irqchip and PIT */
+	bool no_pit; /* with the irqchip: no PIT (QEMU's -machine pit=off) */
+	const struct cpu_model *cpu_model; /* see lib/cpuid.c; NULL: the host's CPU */
 	bool pc_firmware; /* and as a BIOS leaves them (lib/devices/pc_firmware.c) */
 };
 int __vm_create_with_one_vcpu(int kvm_fd, const struct guest_spec *spec, struct vcpu **vcpup,
@@ -320,7 +325,7 @@ int vcpu_wait_fd(struct vcpu *vcpu, int fd, short events);
 enum kvm_mode { KVM_MODE_REAL, KVM_MODE_PROTECTED, KVM_NR_MODES };
 bool kvm_can_run(enum kvm_mode mode, const char **why);
 
-/* lib/cpu_mode.c: real mode, flat protected mode, GDT, PSE paging, CPUID. */
+/* lib/cpu_mode.c: real mode, flat protected mode, GDT, PSE paging. */
 void vcpu_set_real_mode(struct vcpu *vcpu, uint16_t segment, uint16_t sp);
 void vcpu_set_protected_mode(struct vcpu *vcpu, uint32_t entry, uint32_t esp);
 struct kvm_segment flat_segment(uint16_t selector, uint8_t type);
@@ -331,6 +336,20 @@ uint32_t pse_pde(uint32_t paddr, bool user, bool writable);
 void pse_map(uint32_t *page_dir, uint32_t vaddr, uint32_t paddr, uint32_t size, bool user,
 	     bool writable);
 void vcpu_enable_pse_paging(struct vcpu *vcpu, uint32_t page_dir_gpa);
+
+/*
+ * lib/cpuid.c: the CPU that vCPUs report, KVM's supported set. A model
+ * (QEMU's -cpu syntax: "max,-pcid,+x2apic,vendor=GenuineIntel") takes
+ * features away and may change the vendor; a feature it turns on that KVM
+ * lacks stays off (__kvm_cpu_model_missing() names them).
+ */
+#define CPU_VENDOR_LEN 12
+struct cpu_model {
+	uint32_t add, remove; /* bits: lib/cpuid.c's table of features */
+	char vendor[CPU_VENDOR_LEN + 1]; /* "": the host's */
+};
+int cpu_model_parse(struct cpu_model *model, const char *spec, char *err, size_t errlen);
+int __kvm_cpu_model_missing(int kvm_fd, const struct cpu_model *model, char *buf, size_t len);
 int __vcpu_set_cpuid(struct vcpu *vcpu);
 
 /* lib/dump.c: what a crashed guest looked like. */
