@@ -114,6 +114,13 @@ run: mini-kvm
 linux: mini-kvm $(BUILD)/kvm-probe
 	@tools/run-linux.sh $(LINUX_ARGS)
 
+# KVM's own test suite, built from KUT_SRC (a tree or its tarball) and run by
+# its own run_tests.sh through tools/kut-qemu, natively or in the helper VM;
+# judged against kvm-unit-tests/expected. Without KUT_SRC it skips.
+.PHONY: kvm-unit-tests
+kvm-unit-tests: mini-kvm $(BUILD)/kvm-probe
+	@KUT_SRC='$(KUT_SRC)' kvm-unit-tests/run
+
 # The library, its headers and the command follow .clang-format.
 check-format:
 	@for f in lib/*.c lib/devices/*.c include/mini-kvm/*.h tools/*.c; do \

@@ -51,6 +51,10 @@ printf '\x66\xbb\x14\x00\x00\x00\x66\xb9\x07\x00\x00\x00\xb0\x03\xba\x00\x05\xee
 # says mem_upper = 15360 KiB (16M), 1 on a bad magic, 2 on a bad size.
 printf '\x3d\x02\xb0\xad\x2b\x75\x0f\x8b\x4b\x08\x81\xf9\x00\x3c\x00\x00\x75\x0b\x31\xdb\xeb\x0c\xbb\x01\x00\x00\x00\xeb\x05\xbb\x02\x00\x00\x00\xb0\x00\x66\xba\x00\x05\xee' >"$tmp/pmultiboot.bin"
 printf '\xe4\x80\xf4' >"$tmp/port.bin" # in $0x80,%al (no device there); hlt
+# esc: HC_WRITE "A ESC[6n B" (a terminal query: where is the cursor?), hlt
+printf '\x66\xbb\x14\x00\x00\x00\x66\xb9\x07\x00\x00\x00\xb0\x03\xba\x00\x05\xee\xf4\xf4A\x1b[6nB\n' >"$tmp/esc.bin"
+# flood: HC_WRITE 4 KiB, for ever
+printf '\x66\xbb\x00\x00\x00\x00\x66\xb9\x00\x10\x00\x00\xb0\x03\xba\x00\x05\xee\xeb\xf8' >"$tmp/flood.bin"
 # badhc: a 16-bit out to the hypercall port, which takes one byte
 printf '\xb8\x00\x00\xba\x00\x05\xef' >"$tmp/badhc.bin"
 
@@ -163,6 +167,31 @@ t_dev_kvm_closed() {
 	printf '%s\n' "$fds" | grep -q 'anon_inode:kvm-vcpu' || { fail_why="no vCPU fd seen: $fds"; return 1; }
 	! printf '%s\n' "$fds" | grep -q '/dev/kvm' || { fail_why="/dev/kvm still open: $fds"; return 1; }
 }
+# On a terminal a guest's escape sequence is shown, not obeyed (the
+# terminal would answer this one as if typed); --raw-console and a pipe get
+# the bytes as written (issue 19, item 1).
+t_terminal_escapes_shown() {
+	command -v script >/dev/null || { skip_why="no script(1)"; return 1; }
+	script -qec "'$M' '$tmp/esc.bin'" /dev/null </dev/null >"$out" 2>"$err"
+	grep -qF 'A^[[6nB' "$out" || { fail_why="a terminal got: $(od -c "$out" | head -2)"; return 1; }
+	! grep -q $'\e' "$out" || { fail_why="a raw ESC reached the terminal"; return 1; }
+	script -qec "'$M' --raw-console '$tmp/esc.bin'" /dev/null </dev/null >"$out" 2>"$err"
+	grep -qF $'A\e[6nB' "$out" || { fail_why="--raw-console got: $(od -c "$out" | head -2)"; return 1; }
+	mk "$tmp/esc.bin"
+	[ "$(cat "$out")" = $'A\e[6nB' ] || { fail_why="a pipe got: $(od -c "$out" | head -2)"; return 1; }
+}
+# A stdout that nobody reads (a FIFO held open, never read) does not hold
+# the guest past its time limit: 124, with a note of what was dropped
+# (issue 19, item 2). The outer timeout only catches a hang.
+t_timeout_while_stdout_blocked() {
+	fifo=$tmp/out.fifo
+	rm -f "$fifo" && mkfifo "$fifo" || return 1
+	exec 8<>"$fifo"
+	timeout -s KILL 60 "$M" --timeout=1 "$tmp/flood.bin" </dev/null >"$fifo" 2>"$err"
+	rc=$?
+	exec 8>&-
+	want_rc 124 && want_err "timed out" && want_err "dropped: stdout was not being read"
+}
 t_protected_multiboot() {
 	[ "$probe_rc" = 3 ] && { skip_why="$probe; run it in the helper VM instead: ci/nested-kvm $0"; return 1; }
 	mk --mode=protected "$tmp/pmultiboot.bin"
@@ -171,7 +200,8 @@ t_protected_multiboot() {
 
 tests="triple_fault bad_hypercall empty_bus timeout hc_exit_7 stdin_eof stats
 options_after_guests verbose several_guests sigterm_flushes sigint colour no_dev_kvm
-no_dev_kvm_bad_image dev_kvm_closed protected_multiboot"
+no_dev_kvm_bad_image dev_kvm_closed terminal_escapes_shown timeout_while_stdout_blocked
+protected_multiboot"
 for t in $tests; do
 	fail_why='' skip_why=''
 	if "t_$t"; then

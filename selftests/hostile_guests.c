@@ -578,4 +578,19 @@ TEST_F_TIMEOUT(hostile, ends_as_defined, 90)
 	vm_destroy(vcpu->vm);
 }
 
+/*
+ * A stop that comes before a vCPU's thread has run it (issue 19, item 3):
+ * the kick neither signals a thread that is not there yet nor is lost;
+ * the vCPU stops at once instead of running to its time limit.
+ */
+TEST(kick_before_the_first_run)
+{
+	struct vcpu *vcpu = test_real_mode_guest(REAL_MEM, 0, infinite_loop_start,
+						 infinite_loop_end);
+
+	vcpu_kick(vcpu);
+	EXPECT_EQ(VCPU_STOPPED, vcpu_run(vcpu, TEST_RUN_TIMEOUT_MS)) TH_LOG("%s", vcpu->why);
+	vm_destroy(vcpu->vm);
+}
+
 KVM_TEST_HARNESS_MAIN(need_mode(KVM_MODE_REAL))
