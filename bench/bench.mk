@@ -20,6 +20,7 @@ bench-build: all $(BENCH_BINS) $(BENCH_GUESTS)
 bench: bench-build
 	@bench/run.sh
 	@$(MAKE) -s bench-linux
+	@$(MAKE) -s bench-kut
 
 # The raw-KVM floor, dynamic like mini-kvm-dynamic, and static like ./mini-kvm.
 $(BENCH_DIR)/floor: $(BUILD)/bench/floor.o
@@ -62,3 +63,11 @@ bench-linux: mini-kvm $(BUILD)/kvm-probe
 	initrd=$(BUILD)/linux/initramfs.cpio && guests/linux/mkinitramfs.sh $$initrd && \
 	if $(BUILD)/kvm-probe >/dev/null 2>&1; then run=; else run="ci/nested-kvm --mem=2G"; fi && \
 	$$run bench/linux-boot.py $$kdir/vmlinuz $$initrd $(LINUX_BENCH_ROUNDS)
+
+# kvm-unit-tests' whole list (KUT_TESTS, KUT_ARCHES to narrow it) under
+# mini-kvm and then QEMU, back to back in one helper-VM boot: both verdicts
+# side by side, and the wall-time ratio. Needs KUT_SRC; skips without it.
+.PHONY: bench-kut
+bench-kut: mini-kvm $(BUILD)/kvm-probe
+	@if [ -z "$(KUT_SRC)" ]; then echo "bench-kut: skipped: KUT_SRC is not set"; \
+	else KUT_SRC='$(KUT_SRC)' kvm-unit-tests/run --compare; fi
