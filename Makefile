@@ -26,7 +26,7 @@ GUEST_CFLAGS := -m32 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
 GUEST_LD := ld -m elf_i386
 
 LIB := $(BUILD)/libminikvm.a
-LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/*.c lib/devices/*.c))
+LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/*.c lib/boot/*.c lib/devices/*.c))
 
 REAL_GUESTS := $(basename $(notdir $(wildcard guests/real/*.S)))
 REAL_IMAGES := $(REAL_GUESTS:%=$(BUILD)/guests/%.bin)
@@ -123,7 +123,7 @@ kvm-unit-tests: mini-kvm $(BUILD)/kvm-probe
 
 # The library, its headers and the command follow .clang-format.
 check-format:
-	@for f in lib/*.c lib/devices/*.c include/mini-kvm/*.h tools/*.c; do \
+	@for f in lib/*.c lib/boot/*.c lib/devices/*.c include/mini-kvm/*.h tools/*.c; do \
 		clang-format "$$f" | cmp -s "$$f" - || { echo "not formatted: $$f"; bad=1; }; \
 	done; exit $${bad:-0}
 

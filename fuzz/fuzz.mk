@@ -18,7 +18,7 @@ SAN := $(BUILD)/san
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all
 SAN_LIB := $(SAN)/libminikvm.a
-SAN_LIB_OBJS := $(patsubst %.c,$(SAN)/%.o,$(wildcard lib/*.c lib/devices/*.c))
+SAN_LIB_OBJS := $(patsubst %.c,$(SAN)/%.o,$(wildcard lib/*.c lib/boot/*.c lib/devices/*.c))
 # The KVM-using shell tests find ./mini-kvm next to their own directory.
 SAN_SCRIPTS := $(notdir $(wildcard selftests/*_test.sh))
 SAN_BINS := $(SAN)/mini-kvm $(SAN)/kvm-probe $(SELFTESTS:%=$(SAN)/selftests/%) \
@@ -72,7 +72,7 @@ STRESS_CALLS ?= 1000000
 FUZZ_FLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-std=gnu11 -Wall -Wextra -Werror -Wno-gnu-variable-sized-type-not-at-end \
 	-D_GNU_SOURCE -Iinclude
-FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ)/%.o,$(wildcard lib/*.c lib/devices/*.c))
+FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ)/%.o,$(wildcard lib/*.c lib/boot/*.c lib/devices/*.c))
 FUZZERS := $(FUZZ)/fuzz_loader $(FUZZ)/fuzz_hypercall $(FUZZ)/fuzz_bzimage
 
 $(FUZZ)/lib/%.o: lib/%.c
@@ -114,7 +114,7 @@ stress: $(FUZZ)/guest_fuzz $(BUILD)/kvm-probe
 
 # ---- static analysis ----
 analyze:
-	@for f in lib/*.c; do \
+	@for f in lib/*.c lib/boot/*.c lib/devices/*.c; do \
 		echo "  ANALYZE $$f"; \
 		$(CC) $(CFLAGS) -fanalyzer -c -o /dev/null $$f || exit 1; \
 	done

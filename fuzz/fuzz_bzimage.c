@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * fuzz_bzimage: libFuzzer target for the bzImage loader (lib/bzimage.c).
+ * fuzz_bzimage: libFuzzer target for the bzImage loader (lib/boot/bzimage.c).
  * The input is a kernel file; its last byte picks the command line's
  * length and whether an initrd comes along. It goes to bzimage_check()
  * and __vm_load_bzimage() on a fake VM whose memory is plain heap memory

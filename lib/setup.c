@@ -16,7 +16,7 @@ static int load_and_enter(struct vm *vm, const struct guest_spec *spec, struct v
 	int ret;
 
 	if (!spec->image)
-		ret = 0; /* the caller loads it (a Linux kernel, lib/bzimage.c) */
+		ret = 0; /* the caller loads it (a Linux kernel, lib/boot/bzimage.c) */
 	else if (spec->mode == GUEST_PROTECTED && image_is_elf(spec->image, spec->len))
 		ret = __vm_load_elf(vm, spec->image, spec->len, &entry);
 	else

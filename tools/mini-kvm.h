@@ -19,7 +19,7 @@ struct guest {
 	const uint8_t *image;
 	size_t len;
 	bool real;
-	bool is_linux; /* a bzImage: lib/bzimage.c loads it, with ACPI and the PC's ports */
+	bool is_linux; /* a bzImage: lib/boot/bzimage.c loads it, with ACPI and the PC's ports */
 	uint64_t mem;
 	struct vm *vm;
 	struct vcpu *vcpu; /* vCPU 0; after the run, the one that ended the VM */

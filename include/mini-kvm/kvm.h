@@ -195,7 +195,7 @@ struct guest_spec {
 	uint32_t stack; /* initial SP/ESP */
 	bool irqchip; /* the in-kernel irqchip and PIT */
 	bool no_pit; /* with the irqchip: no PIT (QEMU's -machine pit=off) */
-	const struct cpu_model *cpu_model; /* see lib/cpuid.c; NULL: the host's CPU */
+	const struct cpu_model *cpu_model; /* see lib/boot/cpuid.c; NULL: the host's CPU */
 	bool pc_firmware; /* and as a BIOS leaves them (lib/devices/pc_firmware.c) */
 };
 int __vm_create_with_one_vcpu(int kvm_fd, const struct guest_spec *spec, struct vcpu **vcpup,
@@ -203,7 +203,7 @@ int __vm_create_with_one_vcpu(int kvm_fd, const struct guest_spec *spec, struct 
 struct vcpu *vm_create_with_one_vcpu(const struct guest_spec *spec);
 
 /*
- * lib/loader.c: guest images. The __vm_load_*() return 0 or -errno
+ * lib/boot/loader.c: guest images. The __vm_load_*() return 0 or -errno
  * (-ENOEXEC: not an image of that kind, -EFBIG: it does not fit, -EINVAL:
  * inconsistent) with the reason in vm->error. The *_check() make the same
  * checks without a VM (guest memory is mem_size bytes at 0), so that a bad
@@ -217,7 +217,7 @@ int __vm_load_elf(struct vm *vm, const void *image, size_t len, uint32_t *entry)
 int elf_check(const void *image, size_t len, uint64_t mem_size, char *err, size_t errlen);
 bool elf_overlaps(const void *image, uint64_t gpa, uint64_t len);
 
-/* lib/multiboot.c: what a multiboot loader hands the kernel in EBX. */
+/* lib/boot/multiboot.c: what a multiboot loader hands the kernel in EBX. */
 #define MULTIBOOT_LOADER_MAGIC 0x2BADB002u
 struct multiboot_args {
 	uint64_t mem_size; /* guest memory at GPA 0 */
@@ -229,7 +229,7 @@ struct multiboot_args {
 int __vm_write_multiboot(struct vm *vm, const struct multiboot_args *args, uint32_t *info_gpa);
 
 /*
- * lib/bzimage.c: a Linux bzImage by the x86 boot protocol, entered at its
+ * lib/boot/bzimage.c: a Linux bzImage by the x86 boot protocol, entered at its
  * 32-bit entry point. bzimage_check() makes the loader's checks without a
  * VM (guest memory is mem_size bytes at 0): -ENOEXEC a bad or truncated
  * image, -EFBIG it does not fit, -E2BIG the command line is too long.
@@ -247,7 +247,7 @@ int bzimage_check(const struct linux_boot *boot, uint64_t mem_size, char *err, s
 int __vm_load_bzimage(struct vm *vm, const struct linux_boot *boot);
 void vcpu_set_linux_entry(struct vcpu *vcpu);
 
-/* lib/acpi.c: RSDP, RSDT, FADT, FACS, DSDT and a MADT for nr_cpus vCPUs. */
+/* lib/boot/acpi.c: RSDP, RSDT, FADT, FACS, DSDT and a MADT for nr_cpus vCPUs. */
 int __vm_write_acpi(struct vm *vm, int nr_cpus, uint64_t *rsdp_gpa);
 
 /* lib/vcpu.c: vCPUs and the run loop. */
@@ -325,7 +325,7 @@ int vcpu_wait_fd(struct vcpu *vcpu, int fd, short events);
 enum kvm_mode { KVM_MODE_REAL, KVM_MODE_PROTECTED, KVM_NR_MODES };
 bool kvm_can_run(enum kvm_mode mode, const char **why);
 
-/* lib/cpu_mode.c: real mode, flat protected mode, GDT, PSE paging. */
+/* lib/boot/cpu_mode.c: real mode, flat protected mode, GDT, PSE paging. */
 void vcpu_set_real_mode(struct vcpu *vcpu, uint16_t segment, uint16_t sp);
 void vcpu_set_protected_mode(struct vcpu *vcpu, uint32_t entry, uint32_t esp);
 struct kvm_segment flat_segment(uint16_t selector, uint8_t type);
@@ -338,14 +338,14 @@ void pse_map(uint32_t *page_dir, uint32_t vaddr, uint32_t paddr, uint32_t size, 
 void vcpu_enable_pse_paging(struct vcpu *vcpu, uint32_t page_dir_gpa);
 
 /*
- * lib/cpuid.c: the CPU that vCPUs report, KVM's supported set. A model
+ * lib/boot/cpuid.c: the CPU that vCPUs report, KVM's supported set. A model
  * (QEMU's -cpu syntax: "max,-pcid,+x2apic,vendor=GenuineIntel") takes
  * features away and may change the vendor; a feature it turns on that KVM
  * lacks stays off (__kvm_cpu_model_missing() names them).
  */
 #define CPU_VENDOR_LEN 12
 struct cpu_model {
-	uint32_t add, remove; /* bits: lib/cpuid.c's table of features */
+	uint32_t add, remove; /* bits: lib/boot/cpuid.c's table of features */
 	char vendor[CPU_VENDOR_LEN + 1]; /* "": the host's */
 };
 int cpu_model_parse(struct cpu_model *model, const char *spec, char *err, size_t errlen);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * ACPI's PM1a event and control registers, as the FADT of lib/acpi.c
+ * ACPI's PM1a event and control registers, as the FADT of lib/boot/acpi.c
  * names them. Nothing here raises an event: the status and enable
  * registers read 0 and keep nothing. A write of SLP_EN with the S5 sleep
  * type (the DSDT's _S5) to the control register is the guest powering

@@ -8,7 +8,7 @@
  *
  * Low memory, as the kernel finds it: a GDT at 0x1000, boot_params (the
  * "zero page") at 0x10000, the command line at 0x20000; ACPI's tables
- * (lib/acpi.c) in the BIOS area from 0xe0000. The kernel at 1 MiB, the
+ * (lib/boot/acpi.c) in the BIOS area from 0xe0000. The kernel at 1 MiB, the
  * initrd as high as the kernel allows.
  */
 #include <asm/bootparam.h>

@@ -3,7 +3,7 @@
  * Putting a fresh vCPU into the mode its guest expects: real mode at a
  * segment, or 32-bit flat protected mode the way a multiboot loader leaves
  * it. Plus the host-side builders for a GDT and a PSE page directory.
- * The CPU a vCPU reports (CPUID) is lib/cpuid.c's.
+ * The CPU a vCPU reports (CPUID) is lib/boot/cpuid.c's.
  */
 #include <string.h>
 
