@@ -39,7 +39,7 @@ SELFTEST_SCRIPTS := $(notdir $(wildcard selftests/*_test.sh selftests/nested_kvm
 # Not tests: what the scripts source, installed beside them.
 SELFTEST_FILES := image_builders.sh tap.sh ksft-headers.sh
 
-TOOLS := mini-kvm $(BUILD)/kvm-probe
+TOOLS := mini-kvm $(BUILD)/kvm-probe $(BUILD)/kut-qemu
 
 .PHONY: all run_tests install bench clean check-format run linux
 all: $(TOOLS) $(SELFTEST_BINS) $(GUEST_IMAGES)
@@ -84,6 +84,10 @@ mini-kvm: $(BUILD)/tools/mini-kvm.o $(BUILD)/tools/mini-kvm-console.o $(BUILD)/t
 $(BUILD)/kvm-probe: $(BUILD)/tools/kvm-probe.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# tools/kut-qemu runs it: static too, since the runner starts it 7 times a test.
+$(BUILD)/kut-qemu: $(BUILD)/tools/kut-qemu.o
+	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^
+
 # Selftests: the kernel's kselftest harness, fetched at build time.
 # KSFT_DIR passed on: make 4.3 gives $(shell) no command-line variables.
 KSFT_INC = $(shell KSFT_DIR='$(KSFT_DIR)' selftests/ksft-headers.sh || echo KSFT_HEADERS_MISSING)
@@ -118,7 +122,7 @@ linux: mini-kvm $(BUILD)/kvm-probe
 # its own run_tests.sh through tools/kut-qemu, natively or in the helper VM;
 # judged against kvm-unit-tests/expected. Without KUT_SRC it skips.
 .PHONY: kvm-unit-tests
-kvm-unit-tests: mini-kvm $(BUILD)/kvm-probe
+kvm-unit-tests: mini-kvm $(BUILD)/kvm-probe $(BUILD)/kut-qemu
 	@KUT_SRC='$(KUT_SRC)' kvm-unit-tests/run
 
 # The library, its headers and the command follow .clang-format.

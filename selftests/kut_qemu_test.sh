@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# kut_qemu_test: tools/kut-qemu, the QEMU command line that kvm-unit-tests'
-# runner builds, turned into mini-kvm's (KUT_QEMU_PRINT=1 prints it): the
+# kut_qemu_test: tools/kut-qemu (tools/kut-qemu.c), the QEMU command line
+# that kvm-unit-tests' runner builds, turned into mini-kvm's (KUT_QEMU_PRINT=1 prints it): the
 # suite's own lines as x86/run and unittests.cfg write them, -cpu handed
 # to --cpu as it is, -machine pit=off as --no-pit; and each option that
 # mini-kvm cannot honour refused with one line that names it, before the
@@ -12,10 +12,9 @@ set -u -f
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/tap.sh"
 kq="$here/../tools/kut-qemu"
-if [ ! -x "$kq" ] || [ ! -x "$here/../mini-kvm" ]; then
-	skip_all "no tools/kut-qemu and mini-kvm beside $here"
+if [ ! -x "$here/../build/kut-qemu" ] || [ ! -x "$here/../mini-kvm" ]; then
+	skip_all "no build/kut-qemu and mini-kvm beside $here (make builds them)"
 fi
-command -v python3 >/dev/null || skip_all "no python3 for tools/kut-qemu"
 kernel=$(mktemp)
 trap 'rm -f "$kernel"' EXIT
 # What x86/run passes before the test's own options.
@@ -69,6 +68,9 @@ refused "-device pci-testdev" "^kut-qemu: -device pci-testdev: mini-kvm has no s
 refused "an option mini-kvm lacks" "^kut-qemu: -overcommit cpu-pm=on: an option mini-kvm does" \
 	-kernel "$kernel" -overcommit cpu-pm=on
 refused "-m 4g" "^kut-qemu: -m 4g: mini-kvm gives a guest at most 3 GiB" -kernel "$kernel" -m 4g
+# The runner's MAX_SMP probe reads the maximum from the end of the line.
+refused "-smp 64, the runner's probe" "SMP CPUs 64 exceed mini-kvm's maximum \\(8\\)$" \
+	-kernel _NO_FILE_4Uhere_ -smp 64
 devices=$("$kq" -device '?')
 case $devices in
 *'"pc-testdev"'*'"isa-debug-exit"'*) ok "-device ? lists pc-testdev and isa-debug-exit" ;;
