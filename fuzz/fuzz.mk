@@ -32,8 +32,8 @@ $(SAN)/%.o: %.c
 $(SAN_LIB): $(SAN_LIB_OBJS)
 	$(AR) rcs $@ $^
 
-# The command: every tools/*.c but the probe, as the top Makefile links it.
-SAN_CMD_OBJS := $(patsubst %.c,$(SAN)/%.o,$(filter-out tools/kvm-probe.c,$(wildcard tools/*.c)))
+# The command: tools/mini-kvm*.c, as the top Makefile links it.
+SAN_CMD_OBJS := $(patsubst %.c,$(SAN)/%.o,$(wildcard tools/mini-kvm*.c))
 $(SAN)/mini-kvm: $(SAN_CMD_OBJS) $(BUILD)/builtin_guests.o $(SAN_LIB)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
 

@@ -34,8 +34,9 @@ GUEST_CODE(smp_guest, ".code32",
 	"	mov $0x511, %dx\n xor %edi, %edi\n in (%dx), %al\n movzbl %al, %edi\n"
 	"	dec %edi\n" /* the APs to wait for */
 	"	movzbl " AT(smp_ap_ends) ", %eax\n mov %eax, " XSTR(AP_ENDS) "\n"
-	"	push %edi\n mov $" AT(smp_trampoline) ", %esi\n mov $" XSTR(TRAMPOLINE) ", %edi\n"
-	"	mov $(smp_trampoline_end - smp_trampoline), %ecx\n rep movsb\n pop %edi\n"
+	/* No stack here (ESP is whatever the loader left): EBP keeps EDI. */
+	"	mov %edi, %ebp\n mov $" AT(smp_trampoline) ", %esi\n mov $" XSTR(TRAMPOLINE) ", %edi\n"
+	"	mov $(smp_trampoline_end - smp_trampoline), %ecx\n rep movsb\n mov %ebp, %edi\n"
 	/* INIT, then SIPI twice, to all excluding self (ICR at 0xfee00300). */
 	"	movl $0x000c4500, 0xfee00300\n"
 	"	movl $0x000c4608, 0xfee00300\n"
