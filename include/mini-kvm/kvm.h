@@ -209,6 +209,9 @@ struct vcpu *vm_create_with_one_vcpu(const struct guest_spec *spec);
  * checks without a VM (guest memory is mem_size bytes at 0), so that a bad
  * image is refused before /dev/kvm is opened; their reason goes to err.
  */
+/* Writes the reason to err and returns -code: the boot files' one error form. */
+int __attribute__((format(printf, 4, 5)))
+load_error(char *err, size_t errlen, int code, const char *fmt, ...);
 int __vm_load_flat(struct vm *vm, uint64_t gpa, const void *image, size_t len);
 void vm_load_flat(struct vm *vm, uint64_t gpa, const void *image, size_t len);
 int flat_check(uint64_t gpa, size_t len, uint64_t mem_size, char *err, size_t errlen);

@@ -35,18 +35,6 @@
 #define E820_RESERVED 2
 #define PAGE_MASK 0xfffull
 
-/* Returns -code with the reason in err: -ENOEXEC a bad image, -EFBIG too big. */
-static int __attribute__((format(printf, 4, 5)))
-bz_error(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -code;
-}
-
 bool image_is_bzimage(const void *image, size_t len)
 {
 	uint32_t magic;
@@ -72,25 +60,26 @@ static int read_header(const struct linux_boot *boot, struct setup_header *hdr, 
 	uint64_t end;
 
 	if (!image_is_bzimage(file, boot->kernel_len))
-		return bz_error(err, errlen, ENOEXEC, "not a bzImage (no \"HdrS\" at 0x202)");
+		return load_error(err, errlen, ENOEXEC, "not a bzImage (no \"HdrS\" at 0x202)");
 	end = HDR_MAGIC_OFFSET + file[0x201]; /* the short jmp over the header */
 	if (end > boot->kernel_len)
-		return bz_error(err, errlen, ENOEXEC,
-				"truncated bzImage: the setup header ends past the file");
+		return load_error(err, errlen, ENOEXEC,
+				  "truncated bzImage: the setup header ends past the file");
 	memset(hdr, 0, sizeof(*hdr));
 	if (end > HDR_OFFSET + sizeof(*hdr))
 		end = HDR_OFFSET + sizeof(*hdr);
 	memcpy(hdr, file + HDR_OFFSET, end - HDR_OFFSET);
 	if (hdr->version < MIN_VERSION)
-		return bz_error(err, errlen, ENOEXEC,
-				"boot protocol %u.%02u: 2.06 or later is needed", hdr->version >> 8,
-				hdr->version & 0xff);
+		return load_error(err, errlen, ENOEXEC,
+				  "boot protocol %u.%02u: 2.06 or later is needed",
+				  hdr->version >> 8, hdr->version & 0xff);
 	if (end < HDR_OFFSET + offsetof(struct setup_header, cmdline_size) + 4)
-		return bz_error(err, errlen, ENOEXEC, "setup header too short for protocol %u.%02u",
-				hdr->version >> 8, hdr->version & 0xff);
+		return load_error(err, errlen, ENOEXEC,
+				  "setup header too short for protocol %u.%02u", hdr->version >> 8,
+				  hdr->version & 0xff);
 	if (!(hdr->loadflags & LOADED_HIGH))
-		return bz_error(err, errlen, ENOEXEC,
-				"a zImage (loaded low): only bzImages are supported");
+		return load_error(err, errlen, ENOEXEC,
+				  "a zImage (loaded low): only bzImages are supported");
 	return 0;
 }
 
@@ -103,23 +92,24 @@ static int check_kernel(const struct linux_boot *boot, uint64_t mem_size, struct
 
 	l->kernel_off = (sects + 1) * 512ull;
 	if (l->kernel_off >= boot->kernel_len)
-		return bz_error(err, errlen, ENOEXEC,
-				"truncated bzImage: %zu bytes, setup alone is %llu",
-				boot->kernel_len, (unsigned long long)l->kernel_off);
+		return load_error(err, errlen, ENOEXEC,
+				  "truncated bzImage: %zu bytes, setup alone is %llu",
+				  boot->kernel_len, (unsigned long long)l->kernel_off);
 	l->kernel_len = boot->kernel_len - l->kernel_off;
 	if ((uint64_t)l->hdr.syssize * 16 > l->kernel_len)
-		return bz_error(err, errlen, ENOEXEC,
-				"truncated bzImage: the kernel is %llu bytes, its header says %llu",
-				(unsigned long long)l->kernel_len,
-				(unsigned long long)l->hdr.syssize * 16);
+		return load_error(
+			err, errlen, ENOEXEC,
+			"truncated bzImage: the kernel is %llu bytes, its header says %llu",
+			(unsigned long long)l->kernel_len, (unsigned long long)l->hdr.syssize * 16);
 	/* Where it decompresses to, and how much room that takes. */
 	need = l->hdr.pref_address > KERNEL_GPA ? l->hdr.pref_address : KERNEL_GPA;
 	need += l->hdr.init_size > l->kernel_len ? l->hdr.init_size : l->kernel_len;
 	if (need > mem_size)
-		return bz_error(err, errlen, EFBIG,
-				"the kernel needs %llu MiB of guest memory (--mem), there are %llu",
-				(unsigned long long)(need + (1 << 20) - 1) >> 20,
-				(unsigned long long)mem_size >> 20);
+		return load_error(
+			err, errlen, EFBIG,
+			"the kernel needs %llu MiB of guest memory (--mem), there are %llu",
+			(unsigned long long)(need + (1 << 20) - 1) >> 20,
+			(unsigned long long)mem_size >> 20);
 	return 0;
 }
 
@@ -137,10 +127,10 @@ static int place_initrd(const struct linux_boot *boot, uint64_t mem_size, struct
 		top = (uint64_t)l->hdr.initrd_addr_max + 1;
 	if (boot->initrd_len > UINT32_MAX || boot->initrd_len > top ||
 	    ((top - boot->initrd_len) & ~PAGE_MASK) < low)
-		return bz_error(err, errlen, EFBIG,
-				"the initrd (%zu bytes) does not fit between the kernel and the "
-				"end of guest memory (--mem)",
-				boot->initrd_len);
+		return load_error(err, errlen, EFBIG,
+				  "the initrd (%zu bytes) does not fit between the kernel and the "
+				  "end of guest memory (--mem)",
+				  boot->initrd_len);
 	l->initrd_gpa = (top - boot->initrd_len) & ~PAGE_MASK;
 	return 0;
 }
@@ -154,10 +144,10 @@ static int bz_layout(const struct linux_boot *boot, uint64_t mem_size, struct bz
 	if (!ret)
 		ret = check_kernel(boot, mem_size, l, err, errlen);
 	if (!ret && (cmdline_len > l->hdr.cmdline_size || cmdline_len > CMDLINE_MAX - 1))
-		ret = bz_error(err, errlen, E2BIG,
-			       "the command line is %zu bytes, the kernel takes %u", cmdline_len,
-			       l->hdr.cmdline_size < CMDLINE_MAX - 1 ? l->hdr.cmdline_size
-								     : CMDLINE_MAX - 1);
+		ret = load_error(err, errlen, E2BIG,
+				 "the command line is %zu bytes, the kernel takes %u", cmdline_len,
+				 l->hdr.cmdline_size < CMDLINE_MAX - 1 ? l->hdr.cmdline_size
+								       : CMDLINE_MAX - 1);
 	if (!ret)
 		ret = place_initrd(boot, mem_size, l, err, errlen);
 	return ret;

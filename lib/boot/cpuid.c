@@ -40,17 +40,6 @@ _Static_assert(NR_FEATURES <= 32, "struct cpu_model keeps the features in a 32-b
 
 static const char *const models[] = { "host", "max", "qemu64" };
 
-static int __attribute__((format(printf, 3, 4)))
-parse_error(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 static int feature_index(const char *name)
 {
 	for (size_t i = 0; i < NR_FEATURES; i++)
@@ -88,8 +77,8 @@ static void model_turn(struct cpu_model *model, int feature, bool on)
 static int parse_vendor(struct cpu_model *model, const char *vendor, char *err, size_t errlen)
 {
 	if (strlen(vendor) != CPU_VENDOR_LEN)
-		return parse_error(
-			err, errlen,
+		return load_error(
+			err, errlen, EINVAL,
 			"vendor=%s: must be %d characters, as GenuineIntel or AuthenticAMD", vendor,
 			CPU_VENDOR_LEN);
 	memcpy(model->vendor, vendor, CPU_VENDOR_LEN + 1);
@@ -108,21 +97,22 @@ static int parse_item(struct cpu_model *model, char *item, char *err, size_t err
 	if (value && !strcmp(item, "vendor"))
 		return parse_vendor(model, value, err, errlen);
 	if (value && strcmp(value, "on") && strcmp(value, "off"))
-		return parse_error(err, errlen, "%s=%s: a feature is 'on' or 'off'", item, value);
+		return load_error(err, errlen, EINVAL, "%s=%s: a feature is 'on' or 'off'", item,
+				  value);
 	if (value)
 		on = !strcmp(value, "on");
 	else if (is_model(item))
-		return parse_error(err, errlen, "'%s': the CPU model comes first", item);
+		return load_error(err, errlen, EINVAL, "'%s': the CPU model comes first", item);
 	else if (*item != '+' && *item != '-')
-		return parse_error(err, errlen, "'%s': a feature is +NAME, -NAME or NAME=on|off",
-				   item);
+		return load_error(err, errlen, EINVAL,
+				  "'%s': a feature is +NAME, -NAME or NAME=on|off", item);
 	else
 		item++;
 	feature = feature_index(item);
 	if (feature < 0) {
 		feature_names(names, sizeof(names));
-		return parse_error(err, errlen, "unknown CPU feature '%s' (known: %s, vendor=)",
-				   item, names);
+		return load_error(err, errlen, EINVAL,
+				  "unknown CPU feature '%s' (known: %s, vendor=)", item, names);
 	}
 	model_turn(model, feature, on);
 	return 0;
@@ -139,16 +129,17 @@ int cpu_model_parse(struct cpu_model *model, const char *spec, char *err, size_t
 
 	memset(model, 0, sizeof(*model));
 	if (snprintf(buf, sizeof(buf), "%s", spec) >= (int)sizeof(buf))
-		return parse_error(err, errlen, "longer than %zu characters", sizeof(buf) - 1);
+		return load_error(err, errlen, EINVAL, "longer than %zu characters",
+				  sizeof(buf) - 1);
 	if (!*spec || *spec == ',' || strstr(spec, ",,") || spec[strlen(spec) - 1] == ',')
-		return parse_error(err, errlen, "an empty item");
+		return load_error(err, errlen, EINVAL, "an empty item");
 	item = strtok_r(buf, ",", &save);
 	if (*item != '+' && *item != '-' && !strchr(item, '=')) {
 		if (!is_model(item))
-			return parse_error(err, errlen,
-					   "unknown CPU model '%s' (mini-kvm has host, max and "
-					   "qemu64: each is all that KVM supports)",
-					   item);
+			return load_error(err, errlen, EINVAL,
+					  "unknown CPU model '%s' (mini-kvm has host, max and "
+					  "qemu64: each is all that KVM supports)",
+					  item);
 		item = strtok_r(NULL, ",", &save);
 	}
 	for (; item && !ret; item = strtok_r(NULL, ",", &save))

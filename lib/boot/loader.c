@@ -19,9 +19,7 @@
 #define ELF_MAX_PHDRS 1024u
 #define PAGE_SIZE 4096u
 
-/* Returns -code, with the reason in err: -ENOEXEC bad image, -EFBIG too big. */
-static int __attribute__((format(printf, 4, 5)))
-load_error(char *err, size_t errlen, int code, const char *fmt, ...)
+int load_error(char *err, size_t errlen, int code, const char *fmt, ...)
 {
 	va_list ap;
 
