@@ -689,6 +689,16 @@ static void set_free(void)
 	pthread_cond_broadcast(&gdb.cond);
 }
 
+/* gdb acks the last reply, then closes: a socket closed first breaks its pipe. */
+static void wait_for_close(void)
+{
+	struct pollfd pfd = { .fd = gdb.fd, .events = POLLIN };
+	char buf[256];
+
+	while (poll(&pfd, 1, END_GRACE_MS) > 0 && read(gdb.fd, buf, sizeof(buf)) > 0)
+		;
+}
+
 /* One packet, with every vCPU parked. Returns true when the guest runs again. */
 static bool handle_packet(const char *pkt, size_t len)
 {
@@ -810,6 +820,7 @@ static bool handle_packet(const char *pkt, size_t len)
 		return true;
 	case RSP_DETACH:
 		reply("OK");
+		wait_for_close();
 		set_free();
 		return true;
 	case RSP_QUERY_SUPPORTED:
@@ -860,8 +871,7 @@ static void *stub_thread(void *arg)
 			if (gdb.ended) {
 				if (gdb.fd >= 0 && !gdb.killed) {
 					reply(gdb.end_reply);
-					/* gdb closes once it has the end: wait a moment for it */
-					poll(pfd, 1, END_GRACE_MS / 2);
+					wait_for_close(); /* gdb closes once it has the end */
 				}
 				gdb.end_sent = true;
 				pthread_cond_broadcast(&gdb.cond);
