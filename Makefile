@@ -82,7 +82,8 @@ STATIC ?= $(shell for f in -static-pie -static; do \
 	printf 'int main(void){return 0;}' | \
 	$(CC) -fPIE $$f -x c -o /dev/null - 2>/dev/null && { echo $$f; break; }; done)
 mini-kvm: $(BUILD)/tools/mini-kvm.o $(BUILD)/tools/mini-kvm-console.o $(BUILD)/tools/mini-kvm-machine.o \
-	$(BUILD)/tools/mini-kvm-trace.o $(BUILD)/tools/mini-kvm-gdb.o $(BUILD)/builtin_guests.o $(LIB)
+	$(BUILD)/tools/mini-kvm-trace.o $(BUILD)/tools/mini-kvm-gdb.o \
+	$(BUILD)/tools/mini-kvm-gdb-packet.o $(BUILD)/builtin_guests.o $(LIB)
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/kvm-probe: $(BUILD)/tools/kvm-probe.o $(LIB)

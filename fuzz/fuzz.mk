@@ -87,8 +87,8 @@ $(FUZZ)/fuzz_bzimage: fuzz/fuzz_bzimage.c $(FUZZ_LIB_OBJS)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 # The gdb stub's packet decoder and request parser: pure, no KVM.
-$(FUZZ)/fuzz_gdb_packet: fuzz/fuzz_gdb_packet.c $(FUZZ)/lib/gdb_packet.o
-	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^
+$(FUZZ)/fuzz_gdb_packet: fuzz/fuzz_gdb_packet.c tools/mini-kvm-gdb-packet.c
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Itools -fsanitize=fuzzer -o $@ $^
 
 # Every ioctl of the library goes through the fuzzer's fake kernel.
 $(FUZZ)/fuzz_hypercall: fuzz/fuzz_hypercall.c $(FUZZ_LIB_OBJS)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * fuzz_gdb_packet: libFuzzer target for the gdb stub's untrusted input,
- * lib/gdb_packet.c. The input is a byte stream as gdb (or anyone who
+ * tools/mini-kvm-gdb-packet.c. The input is a byte stream as gdb (or anyone who
  * reaches the port) might send it: it goes through the frame decoder, and
  * each packet whose checksum matched through the request parser. The
  * input's payloads are also parsed directly, checksum or not, so that the
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mini-kvm/gdb_packet.h"
+#include "mini-kvm-gdb-packet.h"
 
 #define check(ok)                                                                    \
 	do {                                                                         \

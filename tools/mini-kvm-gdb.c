@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * --gdb=PORT|PATH: a gdb remote stub for the guest (gdb's Remote Serial
- * Protocol; the framing and parsing are lib/gdb_packet.c). One guest, one
+ * Protocol; the framing and parsing are tools/mini-kvm-gdb-packet.c). One guest, one
  * gdb session; all-stop: when one vCPU stops, every vCPU stops.
  *
  * Threads. The stub's own thread owns the socket. Each vCPU thread runs
@@ -17,14 +17,20 @@
  * addresses are linear too: guest-physical with paging off, translated
  * with KVM_TRANSLATE (through the stopped vCPU's page tables) with it on.
  *
- * Breakpoints (Z0 and Z1 alike) live in the stub's list: no 0xCC is ever
- * written into the guest, so an int3 of the guest's own goes to the guest
- * (KVM_GUESTDBG_USE_SW_BP is never set). To continue with breakpoints
- * set, a KVM whose debug registers deliver (probed at start: a VM runs
- * two nops with DR0 on the second) gets up to four of them in DR0-DR3;
- * elsewhere (nested SVM under QEMU's TCG drops DR hits), or with more
- * than four, the vCPU single-steps and the PC is compared with the list
- * after every step. MINI_KVM_GDB_BP=step forces the second way (tests).
+ * Software breakpoints (Z0) are an int3 (0xCC) written over the first
+ * byte of the instruction, at the guest-physical address the linear one
+ * maps to when gdb sets it; gdb takes them out at every stop, and z0
+ * writes the byte back. While any is in, KVM_GUESTDBG_USE_SW_BP makes
+ * every int3 exit: one at an address of ours is gdb's stop, any other is
+ * the guest's own and goes back to it (KVM_GUESTDBG_INJECT_BP). That is
+ * where a probe at start shows int3 exits (kvm_pvm has none); elsewhere
+ * Z0 is kept like a hardware one.
+ * Hardware breakpoints (Z1) write nothing. A KVM whose debug registers
+ * deliver (probed at start: a VM runs two nops with DR0 on the second)
+ * gets up to four in DR0-DR3; elsewhere (nested SVM under QEMU's TCG
+ * drops DR hits), or with more than four, the vCPU single-steps and the PC
+ * is compared with the list after every step. MINI_KVM_GDB_BP=step forces
+ * the second way (tests).
  *
  * System calls after set-up, for a seccomp allow-list (the socket is
  * bound, listened on and accepted before any guest runs): on the stub's
@@ -44,7 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mini-kvm/gdb_packet.h"
+#include "mini-kvm-gdb-packet.h"
 #include "mini-kvm.h"
 
 #define GDB_MAX_BPS 64
@@ -54,6 +60,8 @@
 #define GDB_SIGSEGV 11
 #define GDB_SIGTRAP 5
 #define GDB_SIGALRM 14
+#define BP_VECTOR 3
+#define INT3 0xcc
 #define CR0_PE 1u
 #define CR0_PG 0x80000000u
 #define PAGE_SIZE 4096u
@@ -75,7 +83,15 @@ struct gdb_vcpu {
 	bool parked;
 	bool stepping_over; /* one step off a breakpoint before the DRs go on */
 	bool dbg_set;
+	bool inject_bp; /* the guest's own int3 goes back to it on the next run */
 	struct kvm_guest_debug dbg; /* as last set */
+};
+
+/* An int3 of gdb's in guest memory, and the byte it covers. */
+struct sw_bp {
+	uint64_t addr; /* linear, as gdb gave it */
+	uint64_t gpa;
+	uint8_t saved;
 };
 
 static struct {
@@ -91,9 +107,13 @@ static struct {
 	struct vm *vm;
 	struct gdb_vcpu v[VM_MAX_VCPUS];
 	bool hw_bp; /* the debug registers deliver here */
+	bool sw_bp; /* and so does an int3, with KVM_GUESTDBG_USE_SW_BP */
 	bool blockirq; /* KVM_GUESTDBG_BLOCKIRQ: a step does not enter a handler */
-	int nr_bps; /* changed only while every vCPU is parked */
+	/* Breakpoints change only while every vCPU is parked. */
+	int nr_bps; /* hardware (Z1) */
 	uint64_t bps[GDB_MAX_BPS];
+	int nr_sw; /* software (Z0) */
+	struct sw_bp sw[GDB_MAX_BPS];
 	uint64_t gen; /* bumped by each resume */
 	int nr_parked;
 	bool stopping; /* an all-stop is under way, or done */
@@ -183,28 +203,25 @@ int gdb_listen(const char *where, char *err, size_t errlen)
 	return 0;
 }
 
-/* ---- the probe: do debug registers deliver on this KVM? ---- */
+/* ---- the probes: which debug exits does this KVM deliver? ---- */
 
 struct probe_run {
 	int kvm_fd;
+	const uint8_t *code; /* 3 bytes of real mode: the second is watched */
+	struct kvm_guest_debug dbg;
+	uint32_t exception; /* the KVM_EXIT_DEBUG it must give, at 0x1001 */
 	bool works;
 };
 
 static void *probe_thread(void *arg)
 {
-	static const uint8_t code[] = { 0x90, 0x90, 0xf4 }; /* nop; nop; hlt */
 	struct probe_run *p = arg;
 	struct guest_spec spec = {
 		.mem_size = 64 << 10,
 		.mode = GUEST_REAL,
-		.image = code,
-		.len = sizeof(code),
-		.load_gpa = 0x1000, /* CS = 0x100: the DR takes the linear 0x1001 */
-	};
-	struct kvm_guest_debug dbg = {
-		.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP,
-		.arch.debugreg[0] = 0x1001,
-		.arch.debugreg[7] = 0x602, /* G0, GE and the reserved bit 10 */
+		.image = p->code,
+		.len = 3,
+		.load_gpa = 0x1000, /* CS = 0x100: the second byte is linear 0x1001 */
 	};
 	struct vcpu *vcpu;
 	char err[200];
@@ -212,27 +229,54 @@ static void *probe_thread(void *arg)
 
 	if (fd < 0 || __vm_create_with_one_vcpu(fd, &spec, &vcpu, err, sizeof(err)))
 		return NULL;
-	if (!__vcpu_set_guest_debug(vcpu, &dbg) && vcpu_run(vcpu, 2000) == VCPU_DEBUG &&
-	    !vcpu->paused && vcpu->run->debug.arch.exception == 1 &&
-	    (vcpu->run->debug.arch.dr6 & 1) && vcpu->run->debug.arch.pc == 0x1001)
+	if (!__vcpu_set_guest_debug(vcpu, &p->dbg) && vcpu_run(vcpu, 2000) == VCPU_DEBUG &&
+	    !vcpu->paused && vcpu->run->debug.arch.exception == p->exception &&
+	    vcpu->run->debug.arch.pc == 0x1001)
 		p->works = true;
 	vm_destroy(vcpu->vm);
 	return NULL;
 }
 
-static bool probe_hw_bp(int kvm_fd)
+static bool probe(struct probe_run *p)
 {
-	struct probe_run p = { .kvm_fd = kvm_fd };
 	pthread_t t;
-	const char *force = getenv("MINI_KVM_GDB_BP");
 
-	if (force && !strcmp(force, "step"))
-		return false;
 	/* Its own thread: vcpu_run() makes the calling thread the vCPU's. */
-	if (pthread_create(&t, NULL, probe_thread, &p))
+	if (pthread_create(&t, NULL, probe_thread, p))
 		return false;
 	pthread_join(t, NULL);
-	return p.works;
+	return p->works;
+}
+
+/* DR0 on the second of two nops: a #DB there (nested SVM under TCG has none). */
+static bool probe_hw_bp(int kvm_fd)
+{
+	static const uint8_t code[] = { 0x90, 0x90, 0xf4 }; /* nop; nop; hlt */
+	struct probe_run p = {
+		.kvm_fd = kvm_fd,
+		.code = code,
+		.dbg.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP,
+		.dbg.arch.debugreg[0] = 0x1001,
+		.dbg.arch.debugreg[7] = 0x602, /* G0, GE and the reserved bit 10 */
+		.exception = 1,
+	};
+	const char *force = getenv("MINI_KVM_GDB_BP");
+
+	return !(force && !strcmp(force, "step")) && probe(&p);
+}
+
+/* An int3 with KVM_GUESTDBG_USE_SW_BP: an exit at it (kvm_pvm gives none). */
+static bool probe_sw_bp(int kvm_fd)
+{
+	static const uint8_t code[] = { 0x90, INT3, 0xf4 }; /* nop; int3; hlt */
+	struct probe_run p = {
+		.kvm_fd = kvm_fd,
+		.code = code,
+		.dbg.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP,
+		.exception = BP_VECTOR,
+	};
+
+	return probe(&p);
 }
 
 /* ---- the socket ---- */
@@ -275,6 +319,7 @@ void gdb_wait_client(int kvm_fd, bool real_mode, int nr_vcpus)
 	int fd;
 
 	gdb.hw_bp = probe_hw_bp(kvm_fd);
+	gdb.sw_bp = probe_sw_bp(kvm_fd);
 	gdb.blockirq = kvm_check_cap(kvm_fd, KVM_CAP_SET_GUEST_DEBUG2) & KVM_GUESTDBG_BLOCKIRQ;
 	gdb.nr = nr_vcpus;
 	fprintf(stderr, "mini-kvm: waiting for gdb on %s%s; in gdb type:%s target remote %s\n",
@@ -312,6 +357,14 @@ static bool bp_at(uint64_t pc)
 	return false;
 }
 
+static int sw_bp_at(uint64_t pc)
+{
+	for (int i = 0; i < gdb.nr_sw; i++)
+		if (gdb.sw[i].addr == pc)
+			return i;
+	return -1;
+}
+
 static uint64_t linear_pc(struct vcpu *vcpu)
 {
 	struct kvm_regs regs;
@@ -336,7 +389,7 @@ static int configure(struct gdb_vcpu *gv)
 		break;
 	case ACT_CONT:
 		if (!gdb.nr_bps)
-			break; /* nothing to watch: no debug exits at all */
+			break; /* no hardware breakpoint to watch */
 		if (!gdb.hw_bp || gdb.nr_bps > 4 || gv->stepping_over) {
 			/* Interrupts stay on: a guest in hlt waits for one. */
 			dbg.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
@@ -353,8 +406,15 @@ static int configure(struct gdb_vcpu *gv)
 	default:
 		break;
 	}
-	if (gv->dbg_set && !memcmp(&dbg, &gv->dbg, sizeof(dbg)))
+	if (gdb.nr_sw && gv->action != ACT_FREE && gv->action != ACT_STAY)
+		dbg.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP;
+	if (gv->inject_bp) {
+		/* KVM queues the #BP at once: never skipped as unchanged */
+		dbg.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_INJECT_BP;
+		gv->inject_bp = false;
+	} else if (gv->dbg_set && !memcmp(&dbg, &gv->dbg, sizeof(dbg))) {
 		return 0;
+	}
 	if (!gv->dbg_set && !dbg.control)
 		return 0; /* never enabled: nothing to turn off */
 	ret = __vcpu_set_guest_debug(gv->vcpu, &dbg);
@@ -441,7 +501,16 @@ bool gdb_vcpu_stop(struct vcpu *vcpu)
 	struct gdb_vcpu *gv = &gdb.v[vcpu->id];
 	int sig = 0; /* 0: no stop of its own (a pause) */
 
-	if (!vcpu->paused) {
+	if (!vcpu->paused && vcpu->run->debug.arch.exception == BP_VECTOR) {
+		if (sw_bp_at(linear_pc(vcpu)) < 0) {
+			gv->inject_bp = true; /* the guest's own int3 */
+			if (configure(gv))
+				fprintf(stderr, "mini-kvm: --gdb: vCPU %d: %s\n", vcpu->id,
+					vcpu->vm->error);
+			return true;
+		}
+		sig = GDB_SIGTRAP;
+	} else if (!vcpu->paused) {
 		switch (gv->action) {
 		case ACT_STEP:
 			sig = GDB_SIGTRAP;
@@ -581,26 +650,38 @@ static void write_regs(struct vcpu *vcpu, const uint32_t *v, uint32_t mask)
 
 /* ---- memory ---- */
 
+/*
+ * Where [addr, addr + len) of the guest is, within one page: the host
+ * address, and the guest-physical one in *gpa. Linear addresses are
+ * guest-physical with paging off, translated by vcpu's page tables with
+ * it on. NULL when the range is not guest memory.
+ */
+static uint8_t *linear_to_hva(struct vcpu *vcpu, uint64_t addr, uint64_t *gpa, uint32_t len)
+{
+	struct kvm_sregs s;
+
+	if (addr > 0xffffffffull)
+		return NULL;
+	*gpa = addr;
+	vcpu_sregs_get(vcpu, &s);
+	if ((s.cr0 & CR0_PG) && __vcpu_translate(vcpu, addr, gpa))
+		return NULL;
+	return vm_gpa_to_hva(vcpu->vm, *gpa, len);
+}
+
 /* Linear [addr, addr + len) of the guest, page by page. Returns 0 or -EFAULT. */
 static int guest_memory(struct vcpu *vcpu, uint64_t addr, uint8_t *buf, uint32_t len, bool write)
 {
-	struct kvm_sregs s;
-	bool paging;
-
-	vcpu_sregs_get(vcpu, &s);
-	paging = s.cr0 & CR0_PG;
 	if (addr > 0xffffffffull || len > 0x100000000ull - addr)
 		return -EFAULT;
 	for (uint32_t done = 0, chunk; done < len; done += chunk) {
-		uint64_t gpa = addr + done;
+		uint64_t gpa;
 		uint8_t *hva;
 
-		chunk = PAGE_SIZE - (gpa & (PAGE_SIZE - 1));
+		chunk = PAGE_SIZE - ((addr + done) & (PAGE_SIZE - 1));
 		if (chunk > len - done)
 			chunk = len - done;
-		if (paging && __vcpu_translate(vcpu, addr + done, &gpa))
-			return -EFAULT;
-		hva = vm_gpa_to_hva(vcpu->vm, gpa, chunk);
+		hva = linear_to_hva(vcpu, addr + done, &gpa, chunk);
 		if (!hva)
 			return -EFAULT;
 		if (write)
@@ -642,6 +723,42 @@ static void reply_hex(const uint8_t *data, size_t len)
 	free(buf);
 }
 
+/* Z0: an int3 over the byte at linear addr, as vcpu's page tables map it. */
+static void insert_sw_bp(struct vcpu *vcpu, uint64_t addr)
+{
+	struct sw_bp *bp = &gdb.sw[gdb.nr_sw];
+	uint8_t *hva;
+
+	if (sw_bp_at(addr) >= 0) {
+		reply("OK");
+		return;
+	}
+	if (gdb.nr_sw == GDB_MAX_BPS) {
+		reply("E0c");
+		return;
+	}
+	bp->addr = addr;
+	hva = linear_to_hva(vcpu, addr, &bp->gpa, 1);
+	if (!hva) {
+		reply("E14");
+		return;
+	}
+	bp->saved = *hva;
+	*hva = INT3;
+	gdb.nr_sw++;
+	reply("OK");
+}
+
+/* The byte back, where it was: the page tables may have changed since. */
+static void remove_sw_bp(int i)
+{
+	uint8_t *hva = vm_gpa_to_hva(gdb.vm, gdb.sw[i].gpa, 1);
+
+	if (hva && *hva == INT3)
+		*hva = gdb.sw[i].saved;
+	gdb.sw[i] = gdb.sw[--gdb.nr_sw];
+}
+
 static void insert_bp(uint64_t addr)
 {
 	if (bp_at(addr)) {
@@ -661,7 +778,6 @@ static void remove_bp(uint64_t addr)
 			gdb.bps[i] = gdb.bps[--gdb.nr_bps];
 			break;
 		}
-	reply("OK");
 }
 
 /* Under the lock, every vCPU parked: send them on their way. */
@@ -683,6 +799,8 @@ static enum gdb_action action_of(char c)
 static void set_free(void)
 {
 	gdb.nr_bps = 0;
+	while (gdb.nr_sw)
+		remove_sw_bp(0); /* gdb may have gone with its int3s in */
 	resume(ACT_FREE, -1, ACT_FREE);
 	close(gdb.fd);
 	gdb.fd = -1;
@@ -772,14 +890,21 @@ static bool handle_packet(const char *pkt, size_t len)
 	case RSP_INSERT_BP:
 		if (req.type > 1)
 			reply(""); /* watchpoints: not offered */
+		else if (req.type == 0 && gdb.sw_bp)
+			insert_sw_bp(vg, req.addr);
 		else
 			insert_bp(req.addr);
 		break;
 	case RSP_REMOVE_BP:
-		if (req.type > 1)
+		if (req.type > 1) {
 			reply("");
-		else
+			break;
+		}
+		if (req.type == 0 && sw_bp_at(req.addr) >= 0)
+			remove_sw_bp(sw_bp_at(req.addr));
+		else if (req.type == 1 || !gdb.sw_bp)
 			remove_bp(req.addr);
+		reply("OK");
 		break;
 	case RSP_RESUME: {
 		int one = req.thread > 0 && req.thread <= gdb.nr ? req.thread - 1 : -1;

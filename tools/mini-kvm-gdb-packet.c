@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * gdb's Remote Serial Protocol, the pure half (mini-kvm/gdb_packet.h):
+ * gdb's Remote Serial Protocol, the pure half (mini-kvm-gdb-packet.h):
  * bytes from gdb into packets, packets into requests, replies into
  * frames. Everything here reads untrusted input and is fuzzed
  * (fuzz/fuzz_gdb_packet.c): every read is bounded by a length, every
@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "mini-kvm/gdb_packet.h"
+#include "mini-kvm-gdb-packet.h"
 
 enum { ST_IDLE, ST_DATA, ST_CSUM1, ST_CSUM2 };
 
