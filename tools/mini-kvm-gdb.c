@@ -205,9 +205,16 @@ int gdb_listen(const char *where, char *err, size_t errlen)
 
 /* ---- the probes: which debug exits does this KVM deliver? ---- */
 
+/*
+ * The probe guest at 0x100:0: a nop, the byte watched (linear 0x1001),
+ * then HC_EXIT, so that a KVM without the exit ends the probe at once
+ * (the guest's own #BP, through IVT vector 3, goes to the HC_EXIT too).
+ */
+#define PROBE_CODE(watched) { 0x90, watched, 0xb0, HC_EXIT, 0xba, HC_PORT & 0xff, HC_PORT >> 8, 0xee }
+
 struct probe_run {
 	int kvm_fd;
-	const uint8_t *code; /* 3 bytes of real mode: the second is watched */
+	const uint8_t *code; /* PROBE_CODE */
 	struct kvm_guest_debug dbg;
 	uint32_t exception; /* the KVM_EXIT_DEBUG it must give, at 0x1001 */
 	bool works;
@@ -220,15 +227,18 @@ static void *probe_thread(void *arg)
 		.mem_size = 64 << 10,
 		.mode = GUEST_REAL,
 		.image = p->code,
-		.len = 3,
+		.len = 8,
 		.load_gpa = 0x1000, /* CS = 0x100: the second byte is linear 0x1001 */
 	};
 	struct vcpu *vcpu;
 	char err[200];
 	int fd = fcntl(p->kvm_fd, F_DUPFD_CLOEXEC, 0);
 
+	uint16_t vector3[2] = { 2, 0x100 }; /* IP, CS of the HC_EXIT */
+
 	if (fd < 0 || __vm_create_with_one_vcpu(fd, &spec, &vcpu, err, sizeof(err)))
 		return NULL;
+	memcpy(vm_gpa_to_hva(vcpu->vm, 3 * 4, sizeof(vector3)), vector3, sizeof(vector3));
 	if (!__vcpu_set_guest_debug(vcpu, &p->dbg) && vcpu_run(vcpu, 2000) == VCPU_DEBUG &&
 	    !vcpu->paused && vcpu->run->debug.arch.exception == p->exception &&
 	    vcpu->run->debug.arch.pc == 0x1001)
@@ -251,7 +261,7 @@ static bool probe(struct probe_run *p)
 /* DR0 on the second of two nops: a #DB there (nested SVM under TCG has none). */
 static bool probe_hw_bp(int kvm_fd)
 {
-	static const uint8_t code[] = { 0x90, 0x90, 0xf4 }; /* nop; nop; hlt */
+	static const uint8_t code[] = PROBE_CODE(0x90); /* a nop */
 	struct probe_run p = {
 		.kvm_fd = kvm_fd,
 		.code = code,
@@ -268,7 +278,7 @@ static bool probe_hw_bp(int kvm_fd)
 /* An int3 with KVM_GUESTDBG_USE_SW_BP: an exit at it (kvm_pvm gives none). */
 static bool probe_sw_bp(int kvm_fd)
 {
-	static const uint8_t code[] = { 0x90, INT3, 0xf4 }; /* nop; int3; hlt */
+	static const uint8_t code[] = PROBE_CODE(INT3);
 	struct probe_run p = {
 		.kvm_fd = kvm_fd,
 		.code = code,
@@ -412,9 +422,15 @@ static int configure(struct gdb_vcpu *gv)
 		/* KVM queues the #BP at once: never skipped as unchanged */
 		dbg.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_INJECT_BP;
 		gv->inject_bp = false;
-	} else if (gv->dbg_set && !memcmp(&dbg, &gv->dbg, sizeof(dbg))) {
+	} else if (gv->dbg_set && !(dbg.control & KVM_GUESTDBG_SINGLESTEP) &&
+		   !memcmp(&dbg, &gv->dbg, sizeof(dbg))) {
 		return 0;
 	}
+	/*
+	 * A step is armed again at every stop: KVM keeps its TF across a
+	 * register write (a hypercall's result) only while RIP is where the
+	 * last KVM_SET_GUEST_DEBUG found it, and the step would be lost.
+	 */
 	if (!gv->dbg_set && !dbg.control)
 		return 0; /* never enabled: nothing to turn off */
 	ret = __vcpu_set_guest_debug(gv->vcpu, &dbg);
