@@ -105,14 +105,17 @@ selftests/%: selftests/%.c selftests/test_util.h $(LIB) $(BUILD)/builtin_guests.
 selftests/guests_golden: $(wildcard guests/real/*.golden)
 
 # NESTED=1 forces the helper VM, NESTED=0 never uses it; unset: automatic.
+# gdb_test drives Debian's gdb: installed here when missing (as root), else it skips.
 run_tests: all
+	@ci/apt-need gdb gdb || true
 	@selftests/run_tests.sh $(SELFTESTS) $(SELFTEST_SCRIPTS)
 
 install: all
 	@test -n "$(INSTALL_PATH)" || { echo "usage: make install INSTALL_PATH=DIR" >&2; exit 2; }
 	mkdir -p $(INSTALL_PATH)/mini-kvm
 	cp $(SELFTEST_BINS) $(SELFTEST_SCRIPTS:%=selftests/%) $(SELFTEST_FILES:%=selftests/%) \
-		selftests/settings mini-kvm tools/trace-svg $(INSTALL_PATH)/mini-kvm/
+		selftests/settings mini-kvm tools/trace-svg $(BUILD)/guests/segments.elf \
+		$(BUILD)/guests/os1k.elf $(INSTALL_PATH)/mini-kvm/
 	printf 'mini-kvm:%s\n' $(SELFTESTS) $(SELFTEST_SCRIPTS) > $(INSTALL_PATH)/kselftest-list.txt
 
 run: mini-kvm

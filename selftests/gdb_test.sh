@@ -24,9 +24,10 @@ M=${MINI_KVM:-}
 for c in "$here/../mini-kvm" "$here/mini-kvm"; do
 	[ -z "$M" ] && [ -f "$c" ] && [ -x "$c" ] && M=$c # installed: not the mini-kvm/ dir
 done
-# The guests' ELFs, for their symbols: build/guests in the tree (also above build/san/).
+# The guests' ELFs, for their symbols: build/guests in the tree (also above
+# build/san/), or beside an installed copy.
 G=${MINI_KVM_GUESTS:-}
-for c in "$here/../build/guests" "$here/../../../build/guests"; do
+for c in "$here/../build/guests" "$here/../../../build/guests" "$here"; do
 	[ -z "$G" ] && [ -f "$c/segments.elf" ] && G=$c
 done
 . "$here/tap.sh"
@@ -59,7 +60,8 @@ truncate -s 38 "$tmp/triple.bin"
 # the background, returning once it says it waits for gdb.
 stub() {
 	rm -f "$sock" "$out" "$err"
-	"$M" --timeout=120 --gdb="${where:-$sock}" "$@" </dev/null >"$out" 2>"$err" &
+	# mini-kvm waits for gdb without a limit: timeout(1) ends a run gdb never reached.
+	timeout 150 "$M" --timeout=120 --gdb="${where:-$sock}" "$@" </dev/null >"$out" 2>"$err" &
 	mk_pid=$!
 	for _ in $(seq 600); do
 		grep -q 'waiting for gdb' "$err" 2>/dev/null && return 0
@@ -69,6 +71,9 @@ stub() {
 	fail_why+="mini-kvm --gdb did not start; "
 	return 1
 }
+
+# stub_pid: mini-kvm's own pid (timeout's child).
+stub_pid() { pgrep -P "$mk_pid" | head -1; }
 
 # gdb_args ELF|- CMD...: gdb's arguments in gdb_argv: batch mode,
 # connected to the stub ($target, default the socket), each CMD an -ex
@@ -165,7 +170,7 @@ t_ctrl_c_stops_a_running_guest() {
 	gdb_args - continue "print/x \$pc" kill
 	gdb "${gdb_argv[@]}" </dev/null >"$gout" 2>&1 &
 	gdb_pid=$!
-	running "$mk_pid"
+	running "$(stub_pid)"
 	kill -INT "$gdb_pid"
 	# A gdb that missed it is not waited for until mini-kvm's time limit.
 	{ sleep 60 && kill "$gdb_pid"; } >/dev/null 2>&1 &
@@ -278,7 +283,7 @@ t_without_gdb_no_socket_and_no_debug_exit() {
 	kill "$mk_pid"
 	ended
 	stub "$tmp/loop.bin" || return 1
-	with=$(fd_sockets "$mk_pid")
+	with=$(fd_sockets "$(stub_pid)")
 	kill "$mk_pid"
 	ended
 	if [ "$without" != 0 ] || [ "$with" -lt 1 ]; then
