@@ -210,7 +210,10 @@ int gdb_listen(const char *where, char *err, size_t errlen)
  * then HC_EXIT, so that a KVM without the exit ends the probe at once
  * (the guest's own #BP, through IVT vector 3, goes to the HC_EXIT too).
  */
-#define PROBE_CODE(watched) { 0x90, watched, 0xb0, HC_EXIT, 0xba, HC_PORT & 0xff, HC_PORT >> 8, 0xee }
+/* clang-format off */
+#define PROBE_CODE(watched) \
+	{ 0x90, watched, 0xb0, HC_EXIT, 0xba, HC_PORT & 0xff, HC_PORT >> 8, 0xee }
+/* clang-format on */
 
 struct probe_run {
 	int kvm_fd;
