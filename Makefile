@@ -42,7 +42,7 @@ SELFTEST_FILES := image_builders.sh tap.sh ksft-headers.sh
 TOOLS := mini-kvm $(BUILD)/kvm-probe $(BUILD)/kut-qemu
 
 .PHONY: all run_tests install bench clean check-format run linux
-all: $(TOOLS) $(SELFTEST_BINS) $(GUEST_IMAGES)
+all: $(TOOLS) $(SELFTEST_BINS) $(GUEST_IMAGES) $(REAL_GUESTS:%=$(BUILD)/guests/%.elf)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -57,6 +57,10 @@ $(BUILD)/guests/%.bin: guests/real/%.S guests/real/lineout.inc include/mini-kvm/
 	@mkdir -p $(dir $@)
 	$(CC) $(GUEST_CFLAGS) -c -o $(BUILD)/guests/$*.o $<
 	$(GUEST_LD) -Ttext=0 -e 0 --oformat=binary -o $@ $(BUILD)/guests/$*.o
+
+# The same, as an ELF with its symbols, for gdb (docs/mini-kvm.md, --gdb).
+$(BUILD)/guests/%.elf: $(BUILD)/guests/%.bin
+	$(GUEST_LD) -Ttext=0 -e 0 -o $@ $(BUILD)/guests/$*.o
 
 # The built-in guests, embedded in the command with .incbin.
 $(BUILD)/builtin_guests.S: $(GUEST_IMAGES) Makefile
@@ -78,7 +82,8 @@ STATIC ?= $(shell for f in -static-pie -static; do \
 	printf 'int main(void){return 0;}' | \
 	$(CC) -fPIE $$f -x c -o /dev/null - 2>/dev/null && { echo $$f; break; }; done)
 mini-kvm: $(BUILD)/tools/mini-kvm.o $(BUILD)/tools/mini-kvm-console.o $(BUILD)/tools/mini-kvm-machine.o \
-	$(BUILD)/tools/mini-kvm-trace.o $(BUILD)/builtin_guests.o $(LIB)
+	$(BUILD)/tools/mini-kvm-trace.o $(BUILD)/tools/mini-kvm-gdb.o \
+	$(BUILD)/tools/mini-kvm-gdb-packet.o $(BUILD)/builtin_guests.o $(LIB)
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/kvm-probe: $(BUILD)/tools/kvm-probe.o $(LIB)
@@ -100,14 +105,17 @@ selftests/%: selftests/%.c selftests/test_util.h $(LIB) $(BUILD)/builtin_guests.
 selftests/guests_golden: $(wildcard guests/real/*.golden)
 
 # NESTED=1 forces the helper VM, NESTED=0 never uses it; unset: automatic.
+# gdb_test drives Debian's gdb: installed here when missing (as root), else it skips.
 run_tests: all
+	@ci/apt-need gdb gdb || true
 	@selftests/run_tests.sh $(SELFTESTS) $(SELFTEST_SCRIPTS)
 
 install: all
 	@test -n "$(INSTALL_PATH)" || { echo "usage: make install INSTALL_PATH=DIR" >&2; exit 2; }
 	mkdir -p $(INSTALL_PATH)/mini-kvm
 	cp $(SELFTEST_BINS) $(SELFTEST_SCRIPTS:%=selftests/%) $(SELFTEST_FILES:%=selftests/%) \
-		selftests/settings mini-kvm tools/trace-svg $(INSTALL_PATH)/mini-kvm/
+		selftests/settings mini-kvm tools/trace-svg $(BUILD)/guests/segments.elf \
+		$(BUILD)/guests/os1k.elf $(INSTALL_PATH)/mini-kvm/
 	printf 'mini-kvm:%s\n' $(SELFTESTS) $(SELFTEST_SCRIPTS) > $(INSTALL_PATH)/kselftest-list.txt
 
 run: mini-kvm

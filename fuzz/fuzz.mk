@@ -5,7 +5,7 @@
 #                        the suite run from there (in the helper VM where
 #                        this machine's KVM cannot run it)
 #   make fuzz            the libFuzzer targets (image loader, bzImage, hypercall
-#                        decoding) for FUZZ_TIME seconds each, then the
+#                        decoding, gdb's packets) for FUZZ_TIME seconds each, then the
 #                        guest-code fuzzer (GUEST_FUZZ_RUNS random guests)
 #   make stress          a million hypercalls through one guest
 #   make analyze         gcc -fanalyzer over lib/, warnings are errors
@@ -73,7 +73,8 @@ FUZZ_FLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-std=gnu11 -Wall -Wextra -Werror -Wno-gnu-variable-sized-type-not-at-end \
 	-D_GNU_SOURCE -Iinclude
 FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ)/%.o,$(wildcard lib/*.c lib/boot/*.c lib/devices/*.c))
-FUZZERS := $(FUZZ)/fuzz_loader $(FUZZ)/fuzz_hypercall $(FUZZ)/fuzz_bzimage
+FUZZERS := $(FUZZ)/fuzz_loader $(FUZZ)/fuzz_hypercall $(FUZZ)/fuzz_bzimage \
+	$(FUZZ)/fuzz_gdb_packet
 
 $(FUZZ)/lib/%.o: lib/%.c
 	@mkdir -p $(dir $@)
@@ -84,6 +85,10 @@ $(FUZZ)/fuzz_loader: fuzz/fuzz_loader.c $(FUZZ_LIB_OBJS)
 
 $(FUZZ)/fuzz_bzimage: fuzz/fuzz_bzimage.c $(FUZZ_LIB_OBJS)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+# The gdb stub's packet decoder and request parser: pure, no KVM.
+$(FUZZ)/fuzz_gdb_packet: fuzz/fuzz_gdb_packet.c tools/mini-kvm-gdb-packet.c
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Itools -fsanitize=fuzzer -o $@ $^
 
 # Every ioctl of the library goes through the fuzzer's fake kernel.
 $(FUZZ)/fuzz_hypercall: fuzz/fuzz_hypercall.c $(FUZZ_LIB_OBJS)
@@ -98,7 +103,7 @@ fuzz-build: $(FUZZERS) $(FUZZ)/guest_fuzz $(BUILD)/kvm-probe
 # Each fuzzer grows its own copy of the seed corpus (fuzz/corpus/NAME stays
 # as committed); crashes land in build/fuzz/ as crash-* files.
 fuzz: fuzz-build
-	@set -e; for f in loader hypercall bzimage; do \
+	@set -e; for f in loader hypercall bzimage gdb_packet; do \
 		mkdir -p $(FUZZ)/corpus/$$f; \
 		echo "# fuzz_$$f: $(FUZZ_TIME) s"; \
 		$(FUZZ)/fuzz_$$f -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \

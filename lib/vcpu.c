@@ -159,6 +159,39 @@ void vcpu_kick(struct vcpu *vcpu)
 		pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
 }
 
+/*
+ * Ask vcpu's thread to leave vcpu_run() with VCPU_DEBUG and vcpu->paused
+ * (a debugger's all-stop); vcpu_run() again goes on where it was.
+ */
+void vcpu_pause(struct vcpu *vcpu)
+{
+	__atomic_store_n(&vcpu->pause, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&vcpu->thread_set, __ATOMIC_SEQ_CST))
+		pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
+}
+
+/*
+ * KVM_SET_GUEST_DEBUG, out of KVM_RUN only. Registers written through
+ * kvm_run's sync area are made real first: on nested SVM a pending
+ * KVM_SYNC_X86_REGS write made the next step's #DB go missing.
+ */
+int __vcpu_set_guest_debug(struct vcpu *vcpu, const struct kvm_guest_debug *dbg)
+{
+	int ret;
+
+	if (vcpu->run->kvm_dirty_regs & KVM_SYNC_X86_REGS) {
+		ret = __vcpu_ioctl(vcpu, KVM_SET_REGS, &vcpu->run->s.regs.regs);
+		if (ret < 0)
+			return ret;
+		vcpu->run->kvm_dirty_regs &= ~KVM_SYNC_X86_REGS;
+	}
+	ret = __vcpu_ioctl(vcpu, KVM_SET_GUEST_DEBUG, dbg);
+	if (ret < 0)
+		return ret;
+	vcpu->debugging = dbg->control & KVM_GUESTDBG_ENABLE;
+	return 0;
+}
+
 /* Each element of a `rep ins/outs` is one access of the bus. */
 static int handle_io(struct vcpu *vcpu)
 {
@@ -207,6 +240,11 @@ static int handle_exit(struct vcpu *vcpu)
 		return vcpu_end(vcpu, VCPU_HALTED, "hlt");
 	case KVM_EXIT_INTR:
 		return VCPU_CONTINUE; /* the caller checks the clock and stop flag */
+	case KVM_EXIT_DEBUG:
+		if (!vcpu->debugging)
+			break;
+		vcpu->paused = false;
+		return VCPU_DEBUG;
 	case KVM_EXIT_SHUTDOWN:
 		return vcpu_end(vcpu, VCPU_CRASHED, "KVM_EXIT_SHUTDOWN (triple fault)");
 	case KVM_EXIT_INTERNAL_ERROR:
@@ -216,9 +254,10 @@ static int handle_exit(struct vcpu *vcpu)
 		return vcpu_end(vcpu, VCPU_CRASHED, "KVM_EXIT_FAIL_ENTRY, hardware reason 0x%llx",
 				(unsigned long long)run->fail_entry.hardware_entry_failure_reason);
 	default:
-		return vcpu_end(vcpu, VCPU_CRASHED, "unexpected %s",
-				kvm_exit_reason_name(run->exit_reason));
+		break;
 	}
+	return vcpu_end(vcpu, VCPU_CRASHED, "unexpected %s",
+			kvm_exit_reason_name(run->exit_reason));
 }
 
 /* The time limit: a kick of this thread when it passes. */
@@ -263,6 +302,12 @@ static int vcpu_run_loop(struct vcpu *vcpu)
 			return vcpu_end(vcpu, VCPU_STOPPED, "stopped");
 		if (vcpu->deadline_ns && now_ns() >= vcpu->deadline_ns)
 			return vcpu_end(vcpu, VCPU_TIMEOUT, "time limit reached");
+		/* Only a debugger pauses: without one this is a load that is never set. */
+		if (__atomic_load_n(&vcpu->pause, __ATOMIC_RELAXED) &&
+		    __atomic_exchange_n(&vcpu->pause, 0, __ATOMIC_SEQ_CST)) {
+			vcpu->paused = true;
+			return VCPU_DEBUG;
+		}
 		ret = __vcpu_run_once(vcpu);
 		if (ret == -EINTR || ret == -EAGAIN) {
 			vcpu_eat_kick();
@@ -306,7 +351,7 @@ const char *vcpu_result_name(enum vcpu_result result)
 		[VCPU_HALTED] = "halted",     [VCPU_EXITED] = "exited",
 		[VCPU_TIMEOUT] = "timed out", [VCPU_STOPPED] = "stopped",
 		[VCPU_CRASHED] = "crashed",   [VCPU_BAD_HYPERCALL] = "bad hypercall",
-		[VCPU_SYNC] = "sync",
+		[VCPU_SYNC] = "sync",	      [VCPU_DEBUG] = "debug",
 	};
 
 	return result >= 0 && result < VCPU_NR_RESULTS ? names[result] : "?";

@@ -30,6 +30,7 @@ GOLDEN(multiplication);
 GOLDEN(fibonacci);
 GOLDEN(matrix);
 GOLDEN(hctest);
+GOLDEN(segments);
 
 /* Bounds every guest: the harness's own timeout is the last resort. */
 #define GUEST_TIMEOUT "--timeout=10"
@@ -127,6 +128,7 @@ GOLDEN_VARIANT(multiplication);
 GOLDEN_VARIANT(fibonacci);
 GOLDEN_VARIANT(matrix);
 GOLDEN_VARIANT(hctest);
+GOLDEN_VARIANT(segments);
 
 FIXTURE_SETUP(golden)
 {

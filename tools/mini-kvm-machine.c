@@ -123,11 +123,17 @@ int machine_setup(struct guest *g, char *err, size_t errlen)
 	return ret;
 }
 
-/* Runs one vCPU to its end; HC_SYNC means nothing to the command. */
+/*
+ * Runs one vCPU to its end; HC_SYNC means nothing to the command. With
+ * --gdb it waits for gdb before its first instruction, and at each
+ * VCPU_DEBUG (only gdb makes them) until gdb lets it go on.
+ */
 static enum vcpu_result run_to_end(struct vcpu *vcpu, uint64_t deadline_ns)
 {
 	enum vcpu_result result;
 
+	if (gdb_enabled() && !gdb_vcpu_start(vcpu))
+		return vcpu_end(vcpu, VCPU_STOPPED, "killed by gdb");
 	do {
 		uint64_t now = now_ns();
 		unsigned int left = 0;
@@ -135,7 +141,9 @@ static enum vcpu_result run_to_end(struct vcpu *vcpu, uint64_t deadline_ns)
 		if (deadline_ns)
 			left = now < deadline_ns ? (deadline_ns - now + 999999) / 1000000 : 1;
 		result = vcpu_run(vcpu, left);
-	} while (result == VCPU_SYNC);
+		if (result == VCPU_DEBUG && !gdb_vcpu_stop(vcpu))
+			return vcpu_end(vcpu, VCPU_STOPPED, "killed by gdb");
+	} while (result == VCPU_SYNC || result == VCPU_DEBUG);
 	return result;
 }
 

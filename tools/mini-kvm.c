@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,6 +62,7 @@ BUILTIN_SYMS(multiplication);
 BUILTIN_SYMS(fibonacci);
 BUILTIN_SYMS(matrix);
 BUILTIN_SYMS(hctest);
+BUILTIN_SYMS(segments);
 
 /* A new guests/real/NAME.S needs its line here, with what it does. */
 #define BUILTIN(n, d)                                     \
@@ -76,6 +78,7 @@ static const struct builtin builtins[] = {
 	BUILTIN(fibonacci, "the Fibonacci numbers below 65536"),
 	BUILTIN(matrix, "multiplies two signed 4x4 integer matrices"),
 	BUILTIN(hctest, "tests every hypercall, echoes stdin; exit status = lines read"),
+	BUILTIN(segments, "runs at CS=0x20 and takes its own int3 (for trying --gdb)"),
 };
 #define NR_BUILTINS (sizeof(builtins) / sizeof(builtins[0]))
 
@@ -98,6 +101,7 @@ static struct {
 	unsigned int timeout_ms; /* 0: none */
 	bool verbose, stats, no_color, strict_bus, raw_console;
 	const char *trace; /* --trace=FILE, or NULL */
+	const char *gdb; /* --gdb=PORT|PATH, or NULL */
 } opt;
 
 struct guest guests[MAX_GUESTS];
@@ -154,6 +158,11 @@ static void print_help(void)
 	       "      --strict-bus      end a guest (as a crash) at its first access to a\n"
 	       "                        port or memory with nothing behind it; default:\n"
 	       "                        reads give all-ones, writes are dropped\n"
+	       "      --gdb=PORT|PATH   debug the guest with gdb: listen on 127.0.0.1:PORT\n"
+	       "                        (or a Unix socket at PATH), wait for gdb before the\n"
+	       "                        first instruction (stderr says what to type in gdb).\n"
+	       "                        One guest only. gdb's PC and breakpoint addresses\n"
+	       "                        are linear: CS.base + EIP (real mode: segment*16+IP)\n"
 	       "      --no-color        no coloured line prefixes (also: NO_COLOR set)\n"
 	       "      --raw-console     on a terminal too, guest output exactly as written;\n"
 	       "                        default there: control characters and escape\n"
@@ -208,8 +217,9 @@ static void print_help(void)
 	       "           bad hypercall)\n"
 	       "  126      cannot start: no usable /dev/kvm, unreadable or invalid image,\n"
 	       "           image too big for the guest memory, a --trace FILE that\n"
-	       "           cannot be written\n"
+	       "           cannot be written, a --gdb port or path already in use\n"
 	       "  130, 143 stopped by SIGINT, SIGTERM\n"
+	       "  137      killed by gdb (its kill command)\n"
 	       "With several guests, the first one in command-line order that did\n"
 	       "not end normally gives the status (its HC_EXIT status, 124 or 125).\n"
 	       "With --smp, the first vCPU to end ends the VM and gives its status.\n",
@@ -293,6 +303,21 @@ static void parse_mode(const char *s)
 		usage_error("--mode=%s: must be 'real' or 'protected'", s);
 }
 
+/* PORT: 1-65535, TCP on 127.0.0.1; anything else: a Unix socket's path. */
+static const char *parse_gdb(const char *s)
+{
+	struct sockaddr_un un;
+
+	if (!*s)
+		usage_error("--gdb: a port (1-65535) or a Unix socket's path");
+	if (s[strspn(s, "0123456789")] == '\0' && (strlen(s) > 5 || !atoi(s) || atoi(s) > 65535))
+		usage_error("--gdb=%s: a port is 1 to 65535", s);
+	if (strlen(s) >= sizeof(un.sun_path))
+		usage_error("--gdb=%s: a Unix socket's path is at most %zu bytes", s,
+			    sizeof(un.sun_path) - 1);
+	return s;
+}
+
 static int parse_smp(const char *s)
 {
 	char *end;
@@ -348,6 +373,7 @@ static int parse_options(int argc, char **argv)
 		OPT_TRACE,
 		OPT_CPU,
 		OPT_NO_PIT,
+		OPT_GDB,
 	};
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -368,6 +394,7 @@ static int parse_options(int argc, char **argv)
 		{ "trace", required_argument, NULL, OPT_TRACE },
 		{ "cpu", required_argument, NULL, OPT_CPU },
 		{ "no-pit", no_argument, NULL, OPT_NO_PIT },
+		{ "gdb", required_argument, NULL, OPT_GDB },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -429,6 +456,9 @@ static int parse_options(int argc, char **argv)
 			break;
 		case OPT_NO_PIT:
 			machine.no_pit = true;
+			break;
+		case OPT_GDB:
+			opt.gdb = parse_gdb(optarg);
 			break;
 		case ':':
 			usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -754,6 +784,8 @@ static void *guest_thread(void *arg)
 	if (__atomic_load_n(&setup_failed, __ATOMIC_SEQ_CST))
 		return NULL;
 	g->result = machine_run(g, opt.timeout_ms);
+	if (gdb_enabled())
+		gdb_guest_ended(g);
 	if (g->vm->log && g->vm->log != stderr)
 		fflush(g->vm->log);
 	console_lock();
@@ -983,8 +1015,15 @@ int main(int argc, char **argv)
 		resolve_guest(&guests[i]);
 	}
 	check_machine();
+	if (opt.gdb && nr_guests > 1)
+		usage_error("--gdb: one guest at a time (%d given)", nr_guests);
 	/* A trace that cannot be written is known before anything runs. */
 	if (opt.trace && trace_open(opt.trace, start_ns, err, sizeof(err))) {
+		fprintf(stderr, "mini-kvm: %s\n", err);
+		exit(MINI_KVM_EXIT_CANNOT_START);
+	}
+	/* So is a port in use. Without --gdb there is no socket at all. */
+	if (opt.gdb && gdb_listen(opt.gdb, err, sizeof(err))) {
 		fprintf(stderr, "mini-kvm: %s\n", err);
 		exit(MINI_KVM_EXIT_CANNOT_START);
 	}
@@ -993,8 +1032,13 @@ int main(int argc, char **argv)
 	kvm_fd = open_kvm_or_die();
 	check_kvm_can_run(argc, argv);
 	warn_cpu_model();
+	/* Before the signals are ours: Ctrl-C while waiting for gdb just ends it. */
+	if (opt.gdb)
+		gdb_wait_client(kvm_fd, guests[0].real, guests[0].real ? 1 : machine.smp);
 	setup_signals(&set);
 	atexit(at_exit);
+	if (opt.gdb)
+		gdb_start(); /* after setup_signals(): it must not take SIGINT */
 	/* A lone Linux guest owns the terminal, as under QEMU's -nographic. */
 	console_setup(nr_guests > 1, opt.raw_console || (nr_guests == 1 && guests[0].is_linux));
 	use_color = nr_guests > 1 && !opt.no_color && !getenv("NO_COLOR") && isatty(STDOUT_FILENO);
@@ -1021,6 +1065,10 @@ int main(int argc, char **argv)
 	if (sig) {
 		fprintf(stderr, "mini-kvm: stopped by %s\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
 		exit(128 + sig);
+	}
+	if (gdb_killed()) {
+		fprintf(stderr, "mini-kvm: %s: killed by gdb\n", guests[0].arg);
+		exit(128 + SIGKILL);
 	}
 	return exit_status();
 }

@@ -69,6 +69,16 @@ int timing_attach(struct guest *g);
 void trace_finish(void);
 void print_exit_times(const struct guest *g);
 
+/* tools/mini-kvm-gdb.c: --gdb=PORT|PATH, a gdb remote stub */
+int gdb_listen(const char *where, char *err, size_t errlen);
+void gdb_wait_client(int kvm_fd, bool real_mode, int nr_vcpus);
+void gdb_start(void);
+bool gdb_enabled(void);
+bool gdb_killed(void);
+bool gdb_vcpu_start(struct vcpu *vcpu);
+bool gdb_vcpu_stop(struct vcpu *vcpu);
+void gdb_guest_ended(struct guest *g);
+
 /* tools/mini-kvm-console.c */
 void console_setup(bool prefix_lines, bool raw);
 void guest_write(void *opaque, struct vcpu *vcpu, const void *data, size_t len);

@@ -18,7 +18,7 @@ OS1K_LD ?= ld
 OS1K_OBJCOPY ?= objcopy
 # Guest rules (shared/DESIGN.md): freestanding i386, no SSE, no libgcc.
 OS1K_CFLAGS := -m32 -march=i686 -ffreestanding -fno-pic -fno-pie \
-	-fno-stack-protector -mgeneral-regs-only -nostdlib -O2 -Wall -Wextra \
+	-fno-stack-protector -mgeneral-regs-only -nostdlib -O2 -g -Wall -Wextra \
 	-fno-asynchronous-unwind-tables -fno-tree-loop-distribute-patterns \
 	-Iinclude -I$(OS1K_SRC)
 

@@ -116,6 +116,8 @@ enum vcpu_result {
 	VCPU_CRASHED, /* triple fault, internal error, failed entry, ... */
 	VCPU_BAD_HYPERCALL, /* a hypercall the ABI cannot answer in EAX */
 	VCPU_SYNC, /* HC_SYNC: the guest reached a stage; vcpu_run() again resumes it */
+	VCPU_DEBUG, /* the debugger's turn: KVM_EXIT_DEBUG, or vcpu_pause() (vcpu->paused
+		       says which); vcpu_run() again resumes it */
 	VCPU_NR_RESULTS,
 };
 
@@ -129,6 +131,9 @@ struct vcpu {
 	pthread_t thread;
 	bool thread_set;
 	int stop; /* atomic: set by vcpu_kick() */
+	int pause; /* atomic: set by vcpu_pause(), taken by the run loop */
+	bool paused; /* VCPU_DEBUG came from vcpu_pause(), not KVM_EXIT_DEBUG */
+	bool debugging; /* KVM_SET_GUEST_DEBUG enabled: KVM_EXIT_DEBUG is no crash */
 	uint64_t deadline_ns; /* 0: none */
 	sigset_t run_sigmask; /* the kick unblocked: inside KVM_RUN and waits */
 
@@ -259,6 +264,8 @@ struct vcpu *vcpu_add(struct vm *vm);
 int __vcpu_run_once(struct vcpu *vcpu);
 enum vcpu_result vcpu_run(struct vcpu *vcpu, unsigned int timeout_ms);
 void vcpu_kick(struct vcpu *vcpu);
+void vcpu_pause(struct vcpu *vcpu);
+int __vcpu_set_guest_debug(struct vcpu *vcpu, const struct kvm_guest_debug *dbg);
 const char *vcpu_result_name(enum vcpu_result result);
 
 /*
