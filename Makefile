@@ -37,7 +37,7 @@ SELFTESTS := $(basename $(notdir $(wildcard selftests/*.c)))
 SELFTEST_BINS := $(SELFTESTS:%=selftests/%)
 SELFTEST_SCRIPTS := $(notdir $(wildcard selftests/*_test.sh selftests/nested_kvm_helper.sh selftests/os1k_qemu_diff.sh))
 # Not tests: what the scripts source, installed beside them.
-SELFTEST_FILES := image_builders.sh tap.sh ksft-headers.sh
+SELFTEST_FILES := image_builders.sh tap.sh ksft-headers.sh gdb.sh
 
 TOOLS := mini-kvm $(BUILD)/kvm-probe $(BUILD)/kut-qemu
 

@@ -53,12 +53,14 @@ struct rule {
 	struct arg_rule args[2];
 };
 
+/* clang-format off */
 #define ALLOW(call) { __NR_##call, SECCOMP_RET_ALLOW, { { ARG_NONE } } }
 #define ALLOW_IF(call, test, arg, value) \
 	{ __NR_##call, SECCOMP_RET_ALLOW, { { test, arg, value } } }
 #define IOCTL(request) ALLOW_IF(ioctl, ARG_EQ, 1, request)
 #define IOCTL_ON(fd, request) \
 	{ __NR_ioctl, SECCOMP_RET_ALLOW, { { ARG_EQ, 1, request }, { ARG_EQ, 0, fd } } }
+/* clang-format on */
 
 /* The most frequent first: each system call walks the list to its rule. */
 /* clang-format off */
@@ -254,7 +256,7 @@ static void forbidden(int sig, siginfo_t *si, void *uc)
 		put_num(&m, nr & ~__X32_SYSCALL_BIT, 10);
 	} else {
 		put(&m, nr < ARRAY_SIZE(syscall_names) && syscall_names[nr] ? syscall_names[nr]
-									 : "unknown");
+									    : "unknown");
 		put(&m, " (");
 		put_num(&m, nr, 10);
 		put(&m, ")");
