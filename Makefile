@@ -37,7 +37,7 @@ SELFTESTS := $(basename $(notdir $(wildcard selftests/*.c)))
 SELFTEST_BINS := $(SELFTESTS:%=selftests/%)
 SELFTEST_SCRIPTS := $(notdir $(wildcard selftests/*_test.sh selftests/nested_kvm_helper.sh selftests/os1k_qemu_diff.sh))
 # Not tests: what the scripts source, installed beside them.
-SELFTEST_FILES := image_builders.sh tap.sh ksft-headers.sh
+SELFTEST_FILES := image_builders.sh tap.sh ksft-headers.sh gdb.sh
 
 TOOLS := mini-kvm $(BUILD)/kvm-probe $(BUILD)/kut-qemu
 
@@ -83,8 +83,18 @@ STATIC ?= $(shell for f in -static-pie -static; do \
 	$(CC) -fPIE $$f -x c -o /dev/null - 2>/dev/null && { echo $$f; break; }; done)
 mini-kvm: $(BUILD)/tools/mini-kvm.o $(BUILD)/tools/mini-kvm-console.o $(BUILD)/tools/mini-kvm-machine.o \
 	$(BUILD)/tools/mini-kvm-trace.o $(BUILD)/tools/mini-kvm-gdb.o \
-	$(BUILD)/tools/mini-kvm-gdb-packet.o $(BUILD)/builtin_guests.o $(LIB)
+	$(BUILD)/tools/mini-kvm-gdb-packet.o $(BUILD)/tools/mini-kvm-seccomp.o \
+	$(BUILD)/builtin_guests.o $(LIB)
 	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(LDLIBS)
+
+# The seccomp filter's SIGSYS handler names a forbidden call from this
+# table of every x86-64 system call, made from the kernel's headers.
+$(BUILD)/syscall_names.h: Makefile
+	@mkdir -p $(dir $@)
+	printf '#include <asm/unistd_64.h>\n' | $(CC) -E -dM - | \
+		sed -n 's/^#define __NR_\([a-z0-9_]*\) .*/\t[__NR_\1] = "\1",/p' >$@
+$(BUILD)/tools/mini-kvm-seccomp.o: $(BUILD)/syscall_names.h
+$(BUILD)/tools/mini-kvm-seccomp.o: CFLAGS += -I$(BUILD)
 
 $(BUILD)/kvm-probe: $(BUILD)/tools/kvm-probe.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -99,7 +109,13 @@ KSFT_INC = $(shell KSFT_DIR='$(KSFT_DIR)' selftests/ksft-headers.sh || echo KSFT
 selftests/%: selftests/%.c selftests/test_util.h $(LIB) $(BUILD)/builtin_guests.o
 	@case "$(KSFT_INC)" in *KSFT_HEADERS_MISSING*) \
 		echo "error: no kselftest headers; set KSFT_DIR=<dir or kernel tree>" >&2; exit 1;; esac
-	$(CC) $(CFLAGS) -Wno-sign-compare -isystem $(KSFT_INC) -Iselftests -o $@ $< $(BUILD)/builtin_guests.o $(LIB) $(LDLIBS)
+	$(CC) $(CFLAGS) -Wno-sign-compare -isystem $(KSFT_INC) -Iselftests -o $@ $< $(SELFTEST_OBJS) \
+		$(BUILD)/builtin_guests.o $(LIB) $(LDLIBS)
+
+# The seccomp selftest installs the command's filter in programs of its own.
+selftests/seccomp: $(BUILD)/tools/mini-kvm-seccomp.o
+selftests/seccomp: SELFTEST_OBJS = $(BUILD)/tools/mini-kvm-seccomp.o
+selftests/seccomp: CFLAGS += -Itools
 
 # guests_golden embeds the goldens with .incbin, which -MMD does not see.
 selftests/guests_golden: $(wildcard guests/real/*.golden)

@@ -182,7 +182,8 @@ if want startup; then
 QEMU_MICROVM=("$QEMU" -M microvm -accel kvm -m 16M -nodefaults -no-user-config -display none
 	-bios "$B/guests/qemu-exit.bin" -device "isa-debug-exit,iobase=0xf4,iosize=4")
 startup_cmds=(-- empty "$B/empty" -- floor "$B/floor" -- floor-static "$B/floor-static"
-	-- mini-kvm ./mini-kvm minimal -- mini-kvm-dynamic "$B/mini-kvm-dynamic" minimal
+	-- mini-kvm ./mini-kvm minimal -- mini-kvm-no-seccomp ./mini-kvm --no-seccomp minimal
+	-- mini-kvm-dynamic "$B/mini-kvm-dynamic" minimal
 	-- floor-x "$B/floor" -x -- floor-static-x "$B/floor-static" -x
 	-- mini-kvm-x ./mini-kvm --version -- mini-kvm-dynamic-x "$B/mini-kvm-dynamic" --version)
 [ $qemu_ok = 1 ] && startup_cmds+=(-- qemu-microvm/1 "${QEMU_MICROVM[@]}" -- qemu-x "$QEMU" -version)
@@ -208,6 +209,7 @@ the reset vector of a 64 KiB \`-bios\` image (\`-M microvm -accel kvm\`).
 | floor (bench/floor.c, dynamic) | $(wall_cell startup floor) | 1 | $(rss_cell startup floor) | 1 |
 | floor-static | $(wall_cell startup floor-static) | 1 | $(rss_cell startup floor-static) | 1 |
 | ./mini-kvm minimal (static, as \`make\` builds it) | $(wall_cell startup mini-kvm) | $(ratio_cell startup mini-kvm floor-static wall) | $(rss_cell startup mini-kvm) | $(ratio_cell startup mini-kvm floor-static rss) |
+| ./mini-kvm --no-seccomp minimal (no filter to build and install) | $(wall_cell startup mini-kvm-no-seccomp) | $(ratio_cell startup mini-kvm-no-seccomp floor-static wall) | $(rss_cell startup mini-kvm-no-seccomp) | $(ratio_cell startup mini-kvm-no-seccomp floor-static rss) |
 | mini-kvm-dynamic minimal | $(wall_cell startup mini-kvm-dynamic) | $(ratio_cell startup mini-kvm-dynamic floor wall) | $(rss_cell startup mini-kvm-dynamic) | $(ratio_cell startup mini-kvm-dynamic floor rss) |
 | *exec only:* \`floor -x\` (exits in main) | $(wall_cell startup floor-x) | — | $(rss_cell startup floor-x) | — |
 | *exec only:* \`floor-static -x\` | $(wall_cell startup floor-static-x) | — | $(rss_cell startup floor-static-x) | — |
@@ -218,6 +220,10 @@ if [ $qemu_ok = 1 ]; then
 	cat <<EOF
 | QEMU microvm -accel kvm | $(wall_cell startup qemu-microvm) | $(ratio_cell startup qemu-microvm floor wall) | $(rss_cell startup qemu-microvm) | $(ratio_cell startup qemu-microvm floor rss) |
 | *exec only:* \`qemu-system-x86_64 -version\` | $(wall_cell startup qemu-x) | — | $(rss_cell startup qemu-x) | — |
+
+The seccomp filter, round by round: ./mini-kvm over \`--no-seccomp\`, wall
+$(ratio_cell startup mini-kvm mini-kvm-no-seccomp wall), peak RSS
+$(ratio_cell startup mini-kvm mini-kvm-no-seccomp rss).
 
 QEMU against ./mini-kvm, round by round: wall $(ratio_cell startup qemu-microvm mini-kvm wall),
 peak RSS $(ratio_cell startup qemu-microvm mini-kvm rss);

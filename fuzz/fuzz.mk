@@ -37,13 +37,19 @@ SAN_CMD_OBJS := $(patsubst %.c,$(SAN)/%.o,$(wildcard tools/mini-kvm*.c))
 $(SAN)/mini-kvm: $(SAN_CMD_OBJS) $(BUILD)/builtin_guests.o $(SAN_LIB)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
 
+$(SAN)/tools/mini-kvm-seccomp.o: $(BUILD)/syscall_names.h
+$(SAN)/tools/mini-kvm-seccomp.o: CFLAGS += -I$(BUILD)
+
 $(SAN)/kvm-probe: $(SAN)/tools/kvm-probe.o $(SAN_LIB)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
 
 $(SAN)/selftests/%: selftests/%.c selftests/test_util.h $(SAN_LIB) $(BUILD)/builtin_guests.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -Wno-sign-compare -isystem $(KSFT_INC) -Iselftests \
-		-o $@ $< $(BUILD)/builtin_guests.o $(SAN_LIB) $(LDLIBS)
+		-o $@ $< $(SELFTEST_OBJS) $(BUILD)/builtin_guests.o $(SAN_LIB) $(LDLIBS)
+$(SAN)/selftests/seccomp: $(SAN)/tools/mini-kvm-seccomp.o
+$(SAN)/selftests/seccomp: SELFTEST_OBJS = $(SAN)/tools/mini-kvm-seccomp.o
+$(SAN)/selftests/seccomp: CFLAGS += -Itools
 
 $(SAN)/selftests/%.sh: selftests/%.sh
 	@mkdir -p $(dir $@)

@@ -4,7 +4,9 @@
 # needed: a crash (125), a timeout (124), a guest's own status, stdin's
 # end, --stats, options after guests, several guests, signals, colour, the
 # no-/dev/kvm message, and a bad image named before it there (the command
-# checks every image before it opens /dev/kvm). --help, --version, --list,
+# checks every image before it opens /dev/kvm), the seccomp filter on by
+# default and off with --no-seccomp (the filter itself: selftests/seccomp).
+# --help, --version, --list,
 # the bad command lines and the bad images need no KVM: usage_test.sh.
 # Small guest images are written here with printf; each run costs a VM, so
 # there are few of them. Prints kselftest TAP; exit 0, 1 or 4 (skip: no
@@ -192,6 +194,30 @@ t_timeout_while_stdout_blocked() {
 	exec 8>&-
 	want_rc 124 && want_err "timed out" && want_err "dropped: stdout was not being read"
 }
+# seccomp_mode ARGS...: the Seccomp: line of /proc/PID/status of mini-kvm
+# ARGS loop.bin, read once its guest has used 0.2 s of CPU time (it runs
+# then: set-up, and the filter's installation, are over).
+seccomp_mode() {
+	local pid ticks=0
+	"$M" --timeout=30 "$@" "$tmp/loop.bin" </dev/null >"$out" 2>"$err" &
+	pid=$!
+	for _ in $(seq 600); do
+		ticks=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)
+		[ "$ticks" -ge 20 ] && break
+		sleep 0.05
+	done
+	awk '/^Seccomp:/ { print $2 }' "/proc/$pid/status"
+	kill "$pid"
+	wait "$pid"
+}
+# 2 is SECCOMP_MODE_FILTER, 0 none.
+t_seccomp_on_by_default() {
+	local on off
+	on=$(seccomp_mode) off=$(seccomp_mode --no-seccomp)
+	[ "$on" = 2 ] && [ "$off" = 0 ] && return 0
+	fail_why="Seccomp: $on by default, $off with --no-seccomp; want 2 and 0"
+	return 1
+}
 t_protected_multiboot() {
 	[ "$probe_rc" = 3 ] && { skip_why="$probe; run it in the helper VM instead: ci/nested-kvm $0"; return 1; }
 	mk --mode=protected "$tmp/pmultiboot.bin"
@@ -201,7 +227,7 @@ t_protected_multiboot() {
 tests="triple_fault bad_hypercall empty_bus timeout hc_exit_7 stdin_eof stats
 options_after_guests verbose several_guests sigterm_flushes sigint colour no_dev_kvm
 no_dev_kvm_bad_image dev_kvm_closed terminal_escapes_shown timeout_while_stdout_blocked
-protected_multiboot"
+seccomp_on_by_default protected_multiboot"
 for t in $tests; do
 	fail_why='' skip_why=''
 	if "t_$t"; then

@@ -7,107 +7,16 @@
 # at a label is hit where its symbol is (gdb's PC is CS.base + IP), a step
 # and a register read after it; a hardware breakpoint; the guest's own
 # int3 stays the guest's; memory and registers read and written, and an
-# address outside guest memory refused; Ctrl-C stops a running guest;
-# kill (137), detach (the guest runs on), the guest's exit status and a
-# crash as gdb sees them; malformed packets and a gdb that goes mid-packet;
-# a port in use (one line, 126); and without --gdb no socket and no debug
-# exit. Where the KVM runs protected mode, the 1K OS from its ELF symbols:
-# a breakpoint at a kernel function by name, bt, variables read through
-# the guest's page tables, continue to its end; and with --smp=2 both vCPUs
-# as gdb threads. Prints kselftest TAP; exit 0, 1 or 4 (skip: no command,
-# no gdb, no python3, or no usable KVM).
+# address outside guest memory refused; Ctrl-C stops a running guest; and
+# without --gdb no socket and no debug exit. How sessions end, and bad
+# input: gdb_end_test.sh; the 1K OS: gdb_os1k_test.sh. Prints TAP; exit
+# 0, 1 or 4 (skip: no command, no gdb, no python3, or no usable KVM).
 # shellcheck disable=SC2317 # the t_* functions are called by name
 # shellcheck disable=SC2016 # gdb's $1 and $pc, in patterns
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-M=${MINI_KVM:-}
-for c in "$here/../mini-kvm" "$here/mini-kvm"; do
-	[ -z "$M" ] && [ -f "$c" ] && [ -x "$c" ] && M=$c # installed: not the mini-kvm/ dir
-done
-# The guests' ELFs, for their symbols: build/guests in the tree (also above
-# build/san/), or beside an installed copy.
-G=${MINI_KVM_GUESTS:-}
-for c in "$here/../build/guests" "$here/../../../build/guests" "$here"; do
-	[ -z "$G" ] && [ -f "$c/segments.elf" ] && G=$c
-done
-. "$here/tap.sh"
-if [ -z "$M" ] || [ ! -x "$M" ]; then
-	skip_all "no mini-kvm command (build it, or set MINI_KVM)"
-fi
-[ -n "$G" ] || skip_all "no build/guests/segments.elf (make builds it; or set MINI_KVM_GUESTS)"
-command -v gdb >/dev/null || skip_all "no gdb (Debian's gdb package; make run_tests installs it as root)"
-command -v python3 >/dev/null || skip_all "no python3 for the raw-packet cases"
-probe_rc=0
-if [ -x "$here/../build/kvm-probe" ]; then
-	probe=$("$here/../build/kvm-probe" 2>&1)
-	probe_rc=$?
-elif ! probe=$("$M" minimal 2>&1); then
-	probe_rc=4
-fi
-[ "$probe_rc" = 4 ] && skip_all "no usable KVM: $probe"
-
-tmp=$(mktemp -d)
-trap 'kill "$mk_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
-out=$tmp/out err=$tmp/err gout=$tmp/gdb sock=$tmp/gdb.sock mk_pid=
+. "$here/gdb.sh"
 printf '\x90\xeb\xfd' >"$tmp/loop.bin" # nop; jmp back
-# exit3: HC_EXIT with status 3 (mov $3,%ebx; mov $HC_EXIT,%al; mov $HC_PORT,%dx; out).
-printf '\x66\xbb\x03\x00\x00\x00\xb0\x00\xba\x00\x05\xee' >"$tmp/exit3.bin"
-# triple: lidt and lgdt of an empty table, PE on, a far jump: a triple fault.
-printf '\x0f\x01\x1e\x20\x00\x0f\x01\x16\x20\x00\x0f\x20\xc0\x0c\x01\x0f\x22\xc0\xea\x20\x00\x08\x00\xf4' >"$tmp/triple.bin"
-truncate -s 38 "$tmp/triple.bin"
-
-# stub IMAGE [ARG...]: mini-kvm --gdb=$where (default: a Unix socket) in
-# the background, returning once it says it waits for gdb.
-stub() {
-	rm -f "$sock" "$out" "$err"
-	# mini-kvm waits for gdb without a limit: timeout(1) ends a run gdb never reached.
-	timeout 150 "$M" --timeout=120 --gdb="${where:-$sock}" "$@" </dev/null >"$out" 2>"$err" &
-	mk_pid=$!
-	for _ in $(seq 600); do
-		grep -q 'waiting for gdb' "$err" 2>/dev/null && return 0
-		kill -0 "$mk_pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	fail_why+="mini-kvm --gdb did not start; "
-	return 1
-}
-
-# stub_pid: mini-kvm's own pid (timeout's child).
-stub_pid() { pgrep -P "$mk_pid" | head -1; }
-
-# gdb_args ELF|- CMD...: gdb's arguments in gdb_argv: batch mode,
-# connected to the stub ($target, default the socket), each CMD an -ex
-# (an error in one does not stop the next). - is no ELF, real mode.
-gdb_args() {
-	local elf=$1
-	shift
-	gdb_argv=(-q -batch -nx -ex "set pagination off" -ex "set confirm off")
-	[ "$elf" = - ] && gdb_argv+=(-ex "set architecture i8086")
-	for c in "target remote ${target:-$sock}" "$@"; do gdb_argv+=(-ex "$c"); done
-	[ "$elf" = - ] || gdb_argv+=("$elf")
-}
-
-# gdb_batch ELF|- CMD...: that gdb; its output in $gout.
-gdb_batch() {
-	gdb_args "$@"
-	timeout 100 gdb "${gdb_argv[@]}" </dev/null >"$gout" 2>&1
-}
-
-# seg CMD...: gdb on the segments guest (real mode: i8086).
-seg() { stub segments && gdb_batch "$G/segments.elf" "set architecture i8086" "$@"; }
-
-# ended: waits for mini-kvm; its status in rc.
-ended() {
-	wait "$mk_pid"
-	rc=$?
-	mk_pid=
-}
-
-fail_why=
-want() { grep -qE -- "$1" "$gout" || { fail_why+="gdb printed no /$1/; "; return 1; }; }
-want_not() { ! grep -qE -- "$1" "$gout" || { fail_why+="gdb printed /$1/; "; return 1; }; }
-want_rc() { [ "$rc" = "$1" ] || { fail_why+="mini-kvm's exit status $rc, want $1; "; return 1; }; }
-want_out() { grep -qF -- "$1" "$out" || { fail_why+="the guest did not print '$1'; "; return 1; }; }
 seg_done="segments: 3 x 7 = 21 at CS=0x20, and the guest's own int3 handled"
 
 t_says_what_to_type() {
@@ -151,17 +60,6 @@ t_memory_and_registers() {
 		want 'Cannot access memory at address 0x7ffffff0' && want '^\$1 = 0x1234$' && want_rc 0
 }
 
-# running PID: returns once PID has used 0.2 s of CPU time: a guest in a
-# loop is running then, not waiting for gdb. No time is measured.
-running() {
-	local ticks
-	for _ in $(seq 600); do
-		ticks=$(awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0)
-		[ "$ticks" -ge 20 ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 # Ctrl-C is SIGINT to gdb, once the guest runs.
 t_ctrl_c_stops_a_running_guest() {
@@ -179,89 +77,6 @@ t_ctrl_c_stops_a_running_guest() {
 	kill "$watchdog" 2>/dev/null
 	ended
 	want 'Program received signal SIGINT' && want '^\$1 = 0x[01]$' && want_rc 137
-}
-
-t_kill_ends_with_137() {
-	seg "break add_seven" continue kill
-	ended
-	want 'Remote target\) killed' && want_rc 137 &&
-		{ grep -q 'killed by gdb' "$err" || { fail_why+="stderr does not say 'killed by gdb'; "; false; }; }
-}
-
-t_detach_lets_the_guest_run_on() {
-	seg "break add_seven" continue detach
-	ended
-	want 'Remote target\) detached' && want_rc 0 && want_out "$seg_done"
-}
-
-t_the_guests_exit_status() {
-	stub "$tmp/exit3.bin" && gdb_batch - continue
-	ended
-	want 'exited with code 03' && want_rc 3
-}
-
-t_a_crash() {
-	stub "$tmp/triple.bin" && gdb_batch - continue
-	ended
-	want 'Program terminated with signal SIGSEGV' && want_rc 125
-}
-
-# Raw RSP, no gdb: a bad checksum is NAKed, memory outside the guest is
-# an error reply, an unknown packet an empty one, bytes outside a packet
-# are ignored; then the client goes mid-packet and the guest runs on.
-t_malformed_packets_and_a_client_that_goes() {
-	stub segments || return 1
-	python3 - "$sock" >"$gout" 2>&1 <<'EOF' || fail_why+="$(tail -1 "$gout"); "
-import socket, sys
-
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-s.settimeout(20)
-
-def packet(body):
-    return b"$%s#%02x" % (body, sum(body) % 256)
-
-def reply():
-    buf = b""
-    while not (b"#" in buf and len(buf) >= buf.index(b"#") + 3):
-        buf += s.recv(1)
-    s.sendall(b"+")
-    return buf[buf.index(b"$") + 1 : buf.index(b"#")]
-
-s.sendall(b"$g#00")
-nak = s.recv(1)
-assert nak == b"-", f"a bad checksum got {nak!r}, not '-'"
-for body, want in ((b"m7ffffff0,4", b"E"), (b"qNoSuchQuery", b""), (b"?", b"T05")):
-    s.sendall(b"junk" + packet(body))
-    assert s.recv(1) == b"+", f"{body!r} was not acknowledged"
-    got = reply()
-    ok = got.startswith(want) if want else got == b""
-    assert ok, f"{body!r} got {got!r}, want {want!r}..."
-s.sendall(b"$m0,4")  # and gone, mid-packet
-s.close()
-print("ok")
-EOF
-	ended
-	[ -z "$fail_why" ] && want_rc 0 && want_out "$seg_done"
-}
-
-t_a_port_in_use_is_one_line_and_126() {
-	local port lines
-	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-	python3 -c 'import socket, sys, time
-s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); print(flush=True); time.sleep(60)' "$port" >"$tmp/held" &
-	local holder=$!
-	for _ in $(seq 100); do [ -s "$tmp/held" ] && break; sleep 0.05; done
-	"$M" --gdb="$port" segments </dev/null >"$out" 2>"$err"
-	rc=$?
-	kill "$holder"
-	wait "$holder" 2>/dev/null
-	lines=$(wc -l <"$err")
-	if [ "$lines" != 1 ] || ! grep -q "$port" "$err" || [ -s "$out" ]; then
-		fail_why+="want one line naming port $port on stderr, none on stdout; "
-		return 1
-	fi
-	want_rc 126
 }
 
 # fd_sockets PID: how many sockets mini-kvm has open.
@@ -292,44 +107,6 @@ t_without_gdb_no_socket_and_no_debug_exit() {
 	fi
 }
 
-# In a 1K OS run: the kernel at a function by name, from the ELF's symbols.
-os1k_gdb() {
-	[ "$probe_rc" = 3 ] && { skip_why="$probe; run it in the helper VM instead: ci/nested-kvm $0"; return 1; }
-	stub "$G/os1k.elf" "$@" && gdb_batch "$G/os1k.elf" "${cmds[@]}"
-	ended
-}
-
-t_os1k_break_at_a_kernel_function_by_name() {
-	cmds=("break proc_spawn" continue bt "print minikvm" "print next_pid" delete continue)
-	os1k_gdb || return 1
-	want 'Breakpoint 1, proc_spawn \(' && want '^#1 .* kernel_main \(\) at .*main\.c' &&
-		want '^\$1 = (1|true)$' && want '^\$2 = 1$' && want 'exited normally' && want_rc 0
-}
-
-t_os1k_smp_vcpus_are_threads() {
-	cmds=("info threads" "break proc_spawn" continue "thread 2" "print/x \$eflags" delete continue)
-	os1k_gdb --smp=2 || return 1
-	want '^\* 1 +Thread 1' && want '^  2 +Thread 2' && want 'Breakpoint 1, proc_spawn \(' &&
-		want 'Switching to thread 2' && want '^\$1 = 0x' && want 'exited normally' && want_rc 0
-}
-
-tests="says_what_to_type break_at_a_label_at_segment_0x20 hardware_breakpoint
-the_guests_own_int3_is_the_guests memory_and_registers ctrl_c_stops_a_running_guest
-kill_ends_with_137 detach_lets_the_guest_run_on the_guests_exit_status a_crash
-malformed_packets_and_a_client_that_goes a_port_in_use_is_one_line_and_126
-without_gdb_no_socket_and_no_debug_exit os1k_break_at_a_kernel_function_by_name
-os1k_smp_vcpus_are_threads"
-for t in $tests; do
-	fail_why='' skip_why='' rc=
-	: >"$gout"
-	if "t_$t"; then
-		ok "$t"
-	elif [ -n "$skip_why" ]; then
-		skip "$t" "$skip_why"
-	else
-		not_ok "$t" "${fail_why:-failed} (exit $rc)" "$(sed 's/^/gdb: /' "$gout" | head -30)" \
-			"$(sed 's/^/stderr: /' "$err" 2>/dev/null | head -10)"
-	fi
-	[ -n "$mk_pid" ] && { kill "$mk_pid" 2>/dev/null; ended; }
-done
-finish
+run_cases says_what_to_type break_at_a_label_at_segment_0x20 hardware_breakpoint \
+	the_guests_own_int3_is_the_guests memory_and_registers ctrl_c_stops_a_running_guest \
+	without_gdb_no_socket_and_no_debug_exit

@@ -20,7 +20,7 @@
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
-HOST_TESTS="nested_kvm_helper.sh os1k_qemu_diff.sh usage_test.sh ksft_headers_test.sh lib_unit kut_qemu_test.sh"
+HOST_TESTS="nested_kvm_helper.sh os1k_qemu_diff.sh usage_test.sh ksft_headers_test.sh lib_unit kut_qemu_test.sh seccomp"
 # Where the test programs are: MINI_KVM_SELFTESTS=build/san/selftests runs
 # the sanitizer build's (make check-sanitize).
 testdir=${MINI_KVM_SELFTESTS:-selftests}

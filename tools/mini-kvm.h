@@ -78,6 +78,13 @@ bool gdb_killed(void);
 bool gdb_vcpu_start(struct vcpu *vcpu);
 bool gdb_vcpu_stop(struct vcpu *vcpu);
 void gdb_guest_ended(struct guest *g);
+/*
+ * tools/mini-kvm-seccomp.c: the system-call allow-list, on every thread.
+ * A forbidden call prints its name, runs hook (async-signal-safe, or NULL)
+ * and exits with MINI_KVM_EXIT_SECCOMP. Returns 0 or -errno (and err).
+ */
+#define SECCOMP_WITH_GDB (1u << 0) /* the gdb stub's socket calls too */
+int seccomp_install(unsigned int flags, void (*hook)(void), char *err, size_t errlen);
 
 /* tools/mini-kvm-console.c */
 void console_setup(bool prefix_lines, bool raw);

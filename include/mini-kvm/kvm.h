@@ -34,6 +34,8 @@
 #define MINI_KVM_EXIT_TIMEOUT 124
 #define MINI_KVM_EXIT_CRASH 125
 #define MINI_KVM_EXIT_CANNOT_START 126
+/* 128 + SIGSYS: the command's seccomp filter stopped a system call it forbids. */
+#define MINI_KVM_EXIT_SECCOMP 159
 
 #define VM_MAX_MEM_SLOTS 4
 #define VM_MAX_VCPUS 8

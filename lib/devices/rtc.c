@@ -34,12 +34,37 @@ static uint8_t bcd(int v)
 	return (v / 10) << 4 | v % 10;
 }
 
+/*
+ * The UTC calendar of a Unix time, in struct tm's fields, without the C
+ * library's gmtime_r(): glibc's reads /etc/localtime on its first call,
+ * which the command's seccomp filter forbids once guests run. Days are
+ * counted in 400-year eras from 0000-03-01, so that the leap day ends each
+ * year (Howard Hinnant's civil_from_days).
+ */
+static void rtc_utc(time_t t, struct tm *tm)
+{
+	long days = t / 86400, secs = t % 86400;
+	long z = days + 719468; /* days since 0000-03-01 */
+	long era = z / 146097, doe = z % 146097; /* day of the era */
+	long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	long doy = doe - (365 * yoe + yoe / 4 - yoe / 100); /* from March 1 */
+	long mp = (5 * doy + 2) / 153; /* month from March, 0-11 */
+
+	memset(tm, 0, sizeof(*tm));
+	tm->tm_sec = secs % 60;
+	tm->tm_min = secs / 60 % 60;
+	tm->tm_hour = secs / 3600;
+	tm->tm_wday = (days + 4) % 7; /* 1970-01-01 was a Thursday */
+	tm->tm_mday = doy - (153 * mp + 2) / 5 + 1;
+	tm->tm_mon = mp < 10 ? mp + 2 : mp - 10;
+	tm->tm_year = era * 400 + yoe + (tm->tm_mon < 2) - 1900;
+}
+
 static uint8_t rtc_read(uint8_t index)
 {
-	time_t now = time(NULL);
 	struct tm tm;
 
-	gmtime_r(&now, &tm);
+	rtc_utc(time(NULL), &tm);
 	switch (index) {
 	case 0x00:
 		return bcd(tm.tm_sec);

@@ -1,0 +1,123 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+# gdb.sh: what gdb_test.sh and gdb_os1k_test.sh share (no test itself;
+# make install copies it beside them). Sourced with here set: finds
+# mini-kvm, the guests' ELFs and gdb, skips (exit 4) without them or a
+# usable KVM, and gives: stub (mini-kvm --gdb in the background), gdb_args
+# and gdb_batch (Debian's gdb in batch mode), ended, running, the want_*
+# checks and run_cases.
+# shellcheck disable=SC2034 # probe, probe_rc and skip_why are the tests'
+# shellcheck disable=SC2154 # here: set by the test that sources this
+M=${MINI_KVM:-}
+for c in "$here/../mini-kvm" "$here/mini-kvm"; do
+	[ -z "$M" ] && [ -f "$c" ] && [ -x "$c" ] && M=$c # installed: not the mini-kvm/ dir
+done
+# The guests' ELFs, for their symbols: build/guests in the tree (also above
+# build/san/), or beside an installed copy.
+G=${MINI_KVM_GUESTS:-}
+for c in "$here/../build/guests" "$here/../../../build/guests" "$here"; do
+	[ -z "$G" ] && [ -f "$c/segments.elf" ] && G=$c
+done
+. "$here/tap.sh"
+if [ -z "$M" ] || [ ! -x "$M" ]; then
+	skip_all "no mini-kvm command (build it, or set MINI_KVM)"
+fi
+[ -n "$G" ] || skip_all "no build/guests/segments.elf (make builds it; or set MINI_KVM_GUESTS)"
+command -v gdb >/dev/null || skip_all "no gdb (Debian's gdb package; make run_tests installs it as root)"
+command -v python3 >/dev/null || skip_all "no python3 for the raw-packet cases"
+probe_rc=0
+if [ -x "$here/../build/kvm-probe" ]; then
+	probe=$("$here/../build/kvm-probe" 2>&1)
+	probe_rc=$?
+elif ! probe=$("$M" minimal 2>&1); then
+	probe_rc=4
+fi
+[ "$probe_rc" = 4 ] && skip_all "no usable KVM: $probe"
+
+tmp=$(mktemp -d)
+trap 'kill "$mk_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+out=$tmp/out err=$tmp/err gout=$tmp/gdb sock=$tmp/gdb.sock mk_pid=
+
+# stub IMAGE [ARG...]: mini-kvm --gdb=$where (default: a Unix socket) in
+# the background, returning once it says it waits for gdb.
+stub() {
+	rm -f "$sock" "$out" "$err"
+	# mini-kvm waits for gdb without a limit: timeout(1) ends a run gdb never reached.
+	timeout 150 "$M" --timeout=120 --gdb="${where:-$sock}" "$@" </dev/null >"$out" 2>"$err" &
+	mk_pid=$!
+	for _ in $(seq 600); do
+		grep -q 'waiting for gdb' "$err" 2>/dev/null && return 0
+		kill -0 "$mk_pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	fail_why+="mini-kvm --gdb did not start; "
+	return 1
+}
+
+# stub_pid: mini-kvm's own pid (timeout's child).
+stub_pid() { pgrep -P "$mk_pid" | head -1; }
+
+# gdb_args ELF|- CMD...: gdb's arguments in gdb_argv: batch mode,
+# connected to the stub ($target, default the socket), each CMD an -ex
+# (an error in one does not stop the next). - is no ELF, real mode.
+gdb_args() {
+	local elf=$1
+	shift
+	gdb_argv=(-q -batch -nx -ex "set pagination off" -ex "set confirm off")
+	[ "$elf" = - ] && gdb_argv+=(-ex "set architecture i8086")
+	for c in "target remote ${target:-$sock}" "$@"; do gdb_argv+=(-ex "$c"); done
+	[ "$elf" = - ] || gdb_argv+=("$elf")
+}
+
+# gdb_batch ELF|- CMD...: that gdb; its output in $gout.
+gdb_batch() {
+	gdb_args "$@"
+	timeout 100 gdb "${gdb_argv[@]}" </dev/null >"$gout" 2>&1
+}
+
+# seg CMD...: gdb on the segments guest (real mode: i8086).
+seg() { stub segments && gdb_batch "$G/segments.elf" "set architecture i8086" "$@"; }
+
+# ended: waits for mini-kvm; its status in rc.
+ended() {
+	wait "$mk_pid"
+	rc=$?
+	mk_pid=
+}
+
+fail_why=
+want() { grep -qE -- "$1" "$gout" || { fail_why+="gdb printed no /$1/; "; return 1; }; }
+want_not() { ! grep -qE -- "$1" "$gout" || { fail_why+="gdb printed /$1/; "; return 1; }; }
+want_rc() { [ "$rc" = "$1" ] || { fail_why+="mini-kvm's exit status $rc, want $1; "; return 1; }; }
+want_out() { grep -qF -- "$1" "$out" || { fail_why+="the guest did not print '$1'; "; return 1; }; }
+
+# running PID: returns once PID has used 0.2 s of CPU time: a guest in a
+# loop is running then, not waiting for gdb. No time is measured.
+running() {
+	local ticks
+	for _ in $(seq 600); do
+		ticks=$(awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0)
+		[ "$ticks" -ge 20 ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# run_cases NAME...: each t_NAME as a TAP line; on failure what was wrong,
+# gdb's output and mini-kvm's stderr.
+run_cases() {
+	for t in "$@"; do
+		fail_why='' skip_why='' rc=
+		: >"$gout"
+		if "t_$t"; then
+			ok "$t"
+		elif [ -n "$skip_why" ]; then
+			skip "$t" "$skip_why"
+		else
+			not_ok "$t" "${fail_why:-failed} (exit $rc)" "$(sed 's/^/gdb: /' "$gout" | head -30)" \
+				"$(sed 's/^/stderr: /' "$err" 2>/dev/null | head -10)"
+		fi
+		[ -n "$mk_pid" ] && { kill "$mk_pid" 2>/dev/null; ended; }
+	done
+	finish
+}
