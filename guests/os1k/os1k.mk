@@ -50,6 +50,9 @@ $(OS1K_OUT)/kernel/user_image.o: $(OS1K_SRC)/user_image.S $(OS1K_OUT)/user.bin
 	@mkdir -p $(@D)
 	$(OS1K_CC) $(OS1K_CFLAGS) -DUSER_BIN='"$(OS1K_OUT)/user.bin"' -c -o $@ $<
 
+# The flags live here: a change to them rebuilds the OS.
+$(OS1K_KERNEL_OBJS) $(OS1K_USER_OBJS): $(OS1K_SRC)/os1k.mk
+
 $(OS1K_OUT)/kernel/%.o: $(OS1K_SRC)/%.c $(OS1K_HEADERS)
 	@mkdir -p $(@D)
 	$(OS1K_CC) $(OS1K_CFLAGS) -c -o $@ $<
