@@ -124,13 +124,14 @@ bool vcpu_should_stop(struct vcpu *vcpu)
  * signal is unblocked only inside ppoll(), exactly as inside KVM_RUN, so
  * the time limit and vcpu_kick() end the wait however late they come.
  * Returns 1 when fd is ready (or failed: the caller's read or write says
- * how), 0 when the vCPU must stop; the run loop then ends it.
+ * how), 0 when the vCPU must stop (the run loop then ends it) or a
+ * debugger's vcpu_pause() came (vcpu->pause set: the caller may wait on).
  */
 int vcpu_wait_fd(struct vcpu *vcpu, int fd, short events)
 {
 	struct pollfd pfd = { .fd = fd, .events = events };
 
-	while (!vcpu_should_stop(vcpu)) {
+	while (!vcpu_should_stop(vcpu) && !__atomic_load_n(&vcpu->pause, __ATOMIC_SEQ_CST)) {
 		int n = ppoll(&pfd, 1, NULL, vcpu->thread_set ? &vcpu->run_sigmask : NULL);
 
 		if (n > 0 || (n < 0 && errno != EINTR))

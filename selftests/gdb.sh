@@ -39,11 +39,12 @@ trap 'kill "$mk_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 out=$tmp/out err=$tmp/err gout=$tmp/gdb sock=$tmp/gdb.sock mk_pid=
 
 # stub IMAGE [ARG...]: mini-kvm --gdb=$where (default: a Unix socket) in
-# the background, returning once it says it waits for gdb.
+# the background, stdin from $input (default /dev/null), returning once it
+# says it waits for gdb.
 stub() {
 	rm -f "$sock" "$out" "$err"
 	# mini-kvm waits for gdb without a limit: timeout(1) ends a run gdb never reached.
-	timeout 150 "$M" --timeout=120 --gdb="${where:-$sock}" "$@" </dev/null >"$out" 2>"$err" &
+	timeout 150 "$M" --timeout=120 --gdb="${where:-$sock}" "$@" <"${input:-/dev/null}" >"$out" 2>"$err" &
 	mk_pid=$!
 	for _ in $(seq 600); do
 		grep -q 'waiting for gdb' "$err" 2>/dev/null && return 0

@@ -62,13 +62,14 @@ t_memory_and_registers() {
 
 
 # Ctrl-C is SIGINT to gdb, once the guest runs.
-t_ctrl_c_stops_a_running_guest() {
+# ctrl_c UNTIL: gdb continues the stub's guest, gets SIGINT (Ctrl-C) once
+# UNTIL returns, reads $pc and kills the guest.
+ctrl_c() {
 	local gdb_pid watchdog
-	stub "$tmp/loop.bin" || return 1
 	gdb_args - continue "print/x \$pc" kill
 	gdb "${gdb_argv[@]}" </dev/null >"$gout" 2>&1 &
 	gdb_pid=$!
-	running "$(stub_pid)"
+	"$@"
 	kill -INT "$gdb_pid"
 	# A gdb that missed it is not waited for until mini-kvm's time limit.
 	{ sleep 60 && kill "$gdb_pid"; } >/dev/null 2>&1 &
@@ -76,7 +77,33 @@ t_ctrl_c_stops_a_running_guest() {
 	wait "$gdb_pid"
 	kill "$watchdog" 2>/dev/null
 	ended
+}
+
+t_ctrl_c_stops_a_running_guest() {
+	stub "$tmp/loop.bin" || return 1
+	ctrl_c running "$(stub_pid)"
 	want 'Program received signal SIGINT' && want '^\$1 = 0x[01]$' && want_rc 137
+}
+
+# printed TEXT: returns once the guest has printed TEXT.
+printed() {
+	for _ in $(seq 600); do
+		grep -qF "$1" "$out" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# hctest at its HC_GETCHAR, on a stdin that stays open and empty: the vCPU
+# waits in mini-kvm's console, not in KVM_RUN, and stops there.
+t_ctrl_c_stops_a_guest_waiting_for_input() {
+	local rc_stub
+	rm -f "$tmp/in" && mkfifo "$tmp/in" && exec 7<>"$tmp/in"
+	input=$tmp/in stub hctest
+	rc_stub=$?
+	[ "$rc_stub" = 0 ] && ctrl_c printed "echoing input until HC_EOF"
+	exec 7>&-
+	[ "$rc_stub" = 0 ] && want 'Program received signal SIGINT' && want '^\$1 = 0x' && want_rc 137
 }
 
 # fd_sockets PID: how many sockets mini-kvm has open.
@@ -109,4 +136,4 @@ t_without_gdb_no_socket_and_no_debug_exit() {
 
 run_cases says_what_to_type break_at_a_label_at_segment_0x20 hardware_breakpoint \
 	the_guests_own_int3_is_the_guests memory_and_registers ctrl_c_stops_a_running_guest \
-	without_gdb_no_socket_and_no_debug_exit
+	ctrl_c_stops_a_guest_waiting_for_input without_gdb_no_socket_and_no_debug_exit

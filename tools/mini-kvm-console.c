@@ -364,8 +364,9 @@ int guest_getc(void *opaque, struct vcpu *vcpu, bool wait)
 			if (!prefix_lines)
 				flush_guest(g, vcpu);
 			/* Cut short: the run loop ends the guest, it sees no EOF. */
-			if (!vcpu_wait_fd(vcpu, STDIN_FILENO, POLLIN))
-				return CONSOLE_EOF;
+			while (!vcpu_wait_fd(vcpu, STDIN_FILENO, POLLIN))
+				if (vcpu_should_stop(vcpu) || !gdb_vcpu_park_in_wait(vcpu))
+					return CONSOLE_EOF;
 		}
 		if (read_stdin()) {
 			in_eof = true;

@@ -567,6 +567,22 @@ bool gdb_vcpu_stop(struct vcpu *vcpu)
 	return park(gv);
 }
 
+/*
+ * On a vCPU thread whose wait for input a pause cut short (the guest's
+ * HC_GETCHAR, at a shell prompt): the all-stop parks it there, in the
+ * middle of its hypercall, and the wait goes on after. Returns false when
+ * gdb killed the guest (the vCPU is stopped then).
+ */
+bool gdb_vcpu_park_in_wait(struct vcpu *vcpu)
+{
+	__atomic_store_n(&vcpu->pause, 0, __ATOMIC_SEQ_CST);
+	vcpu->paused = true;
+	if (gdb_vcpu_stop(vcpu))
+		return true;
+	vcpu_kick(vcpu);
+	return false;
+}
+
 /* On the guest's thread, once it ended: W or X for gdb, if it is there. */
 void gdb_guest_ended(struct guest *g)
 {

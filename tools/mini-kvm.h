@@ -77,6 +77,7 @@ bool gdb_enabled(void);
 bool gdb_killed(void);
 bool gdb_vcpu_start(struct vcpu *vcpu);
 bool gdb_vcpu_stop(struct vcpu *vcpu);
+bool gdb_vcpu_park_in_wait(struct vcpu *vcpu);
 void gdb_guest_ended(struct guest *g);
 /*
  * tools/mini-kvm-seccomp.c: the system-call allow-list, on every thread.
