@@ -74,6 +74,8 @@ gdb_args() {
 gdb_batch() {
 	gdb_args "$@"
 	timeout 100 gdb "${gdb_argv[@]}" </dev/null >"$gout" 2>&1
+	# A gdb that never connected leaves mini-kvm waiting for one: end it.
+	grep -q '^Remote debugging using' "$gout" || kill "$mk_pid" 2>/dev/null
 }
 
 # seg CMD...: gdb on the segments guest (real mode: i8086).
