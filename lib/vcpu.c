@@ -332,9 +332,15 @@ enum vcpu_result vcpu_run(struct vcpu *vcpu, unsigned int timeout_ms)
 	timer_t timer = NULL;
 	int result;
 
+	/*
+	 * The deadline first: the one-shot timer then fires at or after it, and
+	 * the loop that its kick interrupts sees the time is up. The other way
+	 * round, a kick a few microseconds early was taken for nothing and the
+	 * guest ran on with no kick left to come.
+	 */
+	vcpu->deadline_ns = timeout_ms ? now_ns() + timeout_ms * 1000000ull : 0;
 	if (vcpu_take_thread(vcpu) || (timeout_ms && vcpu_arm_timer(vcpu, timeout_ms, &timer)))
 		return vcpu_end(vcpu, VCPU_CRASHED, "%s", vcpu->vm->error);
-	vcpu->deadline_ns = timeout_ms ? now_ns() + timeout_ms * 1000000ull : 0;
 	result = vcpu_run_loop(vcpu);
 	if (timer)
 		timer_delete(timer);

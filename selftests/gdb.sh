@@ -94,13 +94,18 @@ want_not() { ! grep -qE -- "$1" "$gout" || { fail_why+="gdb printed /$1/; "; ret
 want_rc() { [ "$rc" = "$1" ] || { fail_why+="mini-kvm's exit status $rc, want $1; "; return 1; }; }
 want_out() { grep -qF -- "$1" "$out" || { fail_why+="the guest did not print '$1'; "; return 1; }; }
 
-# running PID: returns once PID has used 0.2 s of CPU time: a guest in a
-# loop is running then, not waiting for gdb. No time is measured.
+# running PID: returns once a thread of PID other than its main one (a
+# vCPU: set-up, an ASan build's too, runs on the main thread) has used
+# 0.2 s of CPU time. A guest in a loop is running then, not waiting for
+# gdb. No time is measured.
 running() {
-	local ticks
+	local t ticks
 	for _ in $(seq 600); do
-		ticks=$(awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0)
-		[ "$ticks" -ge 20 ] && return 0
+		for t in "/proc/$1/task/"*; do
+			[ "${t##*/}" = "$1" ] && continue
+			ticks=$(awk '{ print $14 + $15 }' "$t/stat" 2>/dev/null || echo 0)
+			[ "$ticks" -ge 20 ] && return 0
+		done
 		sleep 0.05
 	done
 	return 1
