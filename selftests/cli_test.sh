@@ -195,21 +195,13 @@ t_timeout_while_stdout_blocked() {
 	want_rc 124 && want_err "timed out" && want_err "dropped: stdout was not being read"
 }
 # seccomp_mode ARGS...: the Seccomp: line of /proc/PID/status of mini-kvm
-# ARGS loop.bin, read once its vCPU thread (not the main one, where
-# set-up runs) has used 0.2 s of CPU time: the guest runs then, set-up and
-# the filter's installation are over.
+# ARGS loop.bin, read once its vCPU runs: set-up and the filter's
+# installation are over then.
 seccomp_mode() {
-	local pid t ticks=0
+	local pid
 	"$M" --timeout=30 "$@" "$tmp/loop.bin" </dev/null >"$out" 2>"$err" &
 	pid=$!
-	for _ in $(seq 600); do
-		for t in "/proc/$pid/task/"*; do
-			[ "${t##*/}" = "$pid" ] && continue
-			ticks=$(awk '{ print $14 + $15 }' "$t/stat" 2>/dev/null || echo 0)
-			[ "$ticks" -ge 20 ] && break 2
-		done
-		sleep 0.05
-	done
+	vcpu_running "$pid"
 	awk '/^Seccomp:/ { print $2 }' "/proc/$pid/status"
 	kill "$pid"
 	wait "$pid"

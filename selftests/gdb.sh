@@ -4,7 +4,7 @@
 # make install copies it beside them). Sourced with here set: finds
 # mini-kvm, the guests' ELFs and gdb, skips (exit 4) without them or a
 # usable KVM, and gives: stub (mini-kvm --gdb in the background), gdb_args
-# and gdb_batch (Debian's gdb in batch mode), ended, running, the want_*
+# and gdb_batch (Debian's gdb in batch mode), ended, the want_*
 # checks and run_cases.
 # shellcheck disable=SC2034 # probe, probe_rc and skip_why are the tests'
 # shellcheck disable=SC2154 # here: set by the test that sources this
@@ -94,22 +94,6 @@ want_not() { ! grep -qE -- "$1" "$gout" || { fail_why+="gdb printed /$1/; "; ret
 want_rc() { [ "$rc" = "$1" ] || { fail_why+="mini-kvm's exit status $rc, want $1; "; return 1; }; }
 want_out() { grep -qF -- "$1" "$out" || { fail_why+="the guest did not print '$1'; "; return 1; }; }
 
-# running PID: returns once a thread of PID other than its main one (a
-# vCPU: set-up, an ASan build's too, runs on the main thread) has used
-# 0.2 s of CPU time. A guest in a loop is running then, not waiting for
-# gdb. No time is measured.
-running() {
-	local t ticks
-	for _ in $(seq 600); do
-		for t in "/proc/$1/task/"*; do
-			[ "${t##*/}" = "$1" ] && continue
-			ticks=$(awk '{ print $14 + $15 }' "$t/stat" 2>/dev/null || echo 0)
-			[ "$ticks" -ge 20 ] && return 0
-		done
-		sleep 0.05
-	done
-	return 1
-}
 
 # run_cases NAME...: each t_NAME as a TAP line; on failure what was wrong,
 # gdb's output and mini-kvm's stderr.

@@ -81,7 +81,7 @@ ctrl_c() {
 
 t_ctrl_c_stops_a_running_guest() {
 	stub "$tmp/loop.bin" || return 1
-	ctrl_c running "$(stub_pid)"
+	ctrl_c vcpu_running "$(stub_pid)"
 	want 'Program received signal SIGINT' && want '^\$1 = 0x[01]$' && want_rc 137
 }
 
@@ -120,7 +120,7 @@ t_without_gdb_no_socket_and_no_debug_exit() {
 	fi
 	"$M" --timeout=20 "$tmp/loop.bin" </dev/null >"$out" 2>"$err" &
 	mk_pid=$!
-	running "$mk_pid"
+	vcpu_running "$mk_pid"
 	without=$(fd_sockets "$mk_pid")
 	kill "$mk_pid"
 	ended

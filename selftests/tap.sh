@@ -11,6 +11,12 @@
 #   skip_all REASON              before any check: 1..0 # SKIP REASON, exit 4
 #   finish                       the plan, then exit: 1 if a check failed,
 #                                4 if none passed (all skipped), else 0
+# And, for the tests that must know that a guest runs:
+#   vcpu_running PID             returns once a thread of mini-kvm PID other
+#                                than its main one (where set-up runs, an
+#                                ASan build's too) has used 0.2 s of CPU
+#                                time: a vCPU in a loop is running then.
+#                                Nothing is timed; status 1 after 30 s.
 tap_n=0 tap_passed=0 tap_failed=0
 echo "TAP version 13"
 
@@ -49,4 +55,16 @@ finish() {
 	[ "$tap_failed" = 0 ] || exit 1
 	[ "$tap_passed" != 0 ] || exit 4
 	exit 0
+}
+
+vcpu_running() {
+	for _ in $(seq 600); do
+		for tap_task in "/proc/$1/task/"*; do
+			[ "${tap_task##*/}" = "$1" ] && continue
+			tap_ticks=$(awk '{ print $14 + $15 }' "$tap_task/stat" 2>/dev/null || echo 0)
+			[ "$tap_ticks" -ge 20 ] && return 0
+		done
+		sleep 0.05
+	done
+	return 1
 }
