@@ -78,27 +78,41 @@ int __vcpu_translate(struct vcpu *vcpu, uint64_t gva, uint64_t *gpa)
 }
 
 /*
- * Copy [gva, gva + len) out of the guest, page by page so that no page
- * boundary is trusted: virtual with paging on, physical with it off.
- * Returns 0 or -EFAULT.
+ * Copy between buf and [gva, gva + len) of the guest, page by page so
+ * that no page boundary is trusted: virtual with paging on, physical with
+ * it off. Returns 0 or -EFAULT.
  */
-int vcpu_read_guest(struct vcpu *vcpu, uint64_t gva, void *buf, uint32_t len, bool paging)
+static int vcpu_copy_guest(struct vcpu *vcpu, uint64_t gva, void *buf, uint32_t len, bool paging,
+			   bool write)
 {
 	for (uint32_t done = 0, chunk; done < len; done += chunk) {
 		uint64_t gpa = gva + done;
-		void *src;
+		uint8_t *hva;
 
 		chunk = PAGE_SIZE - (gpa & (PAGE_SIZE - 1));
 		if (chunk > len - done)
 			chunk = len - done;
 		if (paging && __vcpu_translate(vcpu, gva + done, &gpa))
 			return -EFAULT;
-		src = vm_gpa_to_hva(vcpu->vm, gpa, chunk);
-		if (!src)
+		hva = vm_gpa_to_hva(vcpu->vm, gpa, chunk);
+		if (!hva)
 			return -EFAULT;
-		memcpy((uint8_t *)buf + done, src, chunk);
+		if (write)
+			memcpy(hva, (uint8_t *)buf + done, chunk);
+		else
+			memcpy((uint8_t *)buf + done, hva, chunk);
 	}
 	return 0;
+}
+
+int vcpu_read_guest(struct vcpu *vcpu, uint64_t gva, void *buf, uint32_t len, bool paging)
+{
+	return vcpu_copy_guest(vcpu, gva, buf, len, paging, false);
+}
+
+int vcpu_write_guest(struct vcpu *vcpu, uint64_t gva, const void *buf, uint32_t len, bool paging)
+{
+	return vcpu_copy_guest(vcpu, gva, (void *)buf, len, paging, true);
 }
 
 /* Record why the guest ended; returns result, for `return vcpu_end(...)`. */

@@ -64,7 +64,6 @@
 #define INT3 0xcc
 #define CR0_PE 1u
 #define CR0_PG 0x80000000u
-#define PAGE_SIZE 4096u
 /* How long a parked vCPU sleeps between looks at its stop flag and time limit. */
 #define PARK_POLL_MS 100
 /* How long the guest's end waits for gdb to take its W or X. */
@@ -704,27 +703,18 @@ static uint8_t *linear_to_hva(struct vcpu *vcpu, uint64_t addr, uint64_t *gpa, u
 	return vm_gpa_to_hva(vcpu->vm, *gpa, len);
 }
 
-/* Linear [addr, addr + len) of the guest, page by page. Returns 0 or -EFAULT. */
+/* Linear [addr, addr + len) of the guest, as vcpu sees it. Returns 0 or -EFAULT. */
 static int guest_memory(struct vcpu *vcpu, uint64_t addr, uint8_t *buf, uint32_t len, bool write)
 {
+	struct kvm_sregs s;
+	bool paging;
+
 	if (addr > 0xffffffffull || len > 0x100000000ull - addr)
 		return -EFAULT;
-	for (uint32_t done = 0, chunk; done < len; done += chunk) {
-		uint64_t gpa;
-		uint8_t *hva;
-
-		chunk = PAGE_SIZE - ((addr + done) & (PAGE_SIZE - 1));
-		if (chunk > len - done)
-			chunk = len - done;
-		hva = linear_to_hva(vcpu, addr + done, &gpa, chunk);
-		if (!hva)
-			return -EFAULT;
-		if (write)
-			memcpy(hva, buf + done, chunk);
-		else
-			memcpy(buf + done, hva, chunk);
-	}
-	return 0;
+	vcpu_sregs_get(vcpu, &s);
+	paging = s.cr0 & CR0_PG;
+	return write ? vcpu_write_guest(vcpu, addr, buf, len, paging)
+		     : vcpu_read_guest(vcpu, addr, buf, len, paging);
 }
 
 /* ---- requests ---- */

@@ -328,6 +328,7 @@ void vcpu_sregs_get(struct vcpu *vcpu, struct kvm_sregs *sregs);
 void vcpu_sregs_set(struct vcpu *vcpu, struct kvm_sregs *sregs);
 int __vcpu_translate(struct vcpu *vcpu, uint64_t gva, uint64_t *gpa);
 int vcpu_read_guest(struct vcpu *vcpu, uint64_t gva, void *buf, uint32_t len, bool paging);
+int vcpu_write_guest(struct vcpu *vcpu, uint64_t gva, const void *buf, uint32_t len, bool paging);
 int __attribute__((format(printf, 3, 4)))
 vcpu_end(struct vcpu *vcpu, enum vcpu_result result, const char *fmt, ...);
 bool vcpu_should_stop(struct vcpu *vcpu);
