@@ -225,14 +225,6 @@ tests="triple_fault bad_hypercall empty_bus timeout hc_exit_7 stdin_eof stats
 options_after_guests verbose several_guests sigterm_flushes sigint colour no_dev_kvm
 no_dev_kvm_bad_image dev_kvm_closed terminal_escapes_shown timeout_while_stdout_blocked
 seccomp_on_by_default protected_multiboot"
-for t in $tests; do
-	fail_why='' skip_why=''
-	if "t_$t"; then
-		ok "$t"
-	elif [ -n "$skip_why" ]; then
-		skip "$t" "$skip_why"
-	else
-		not_ok "$t" "${fail_why:-failed} (exit $rc)" "$(sed 's/^/stderr: /' "$err" | head -20)"
-	fi
-done
+# shellcheck disable=SC2086 # $tests: the case names, one word each
+run_cases $tests
 finish

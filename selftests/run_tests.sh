@@ -8,10 +8,12 @@
 #
 # Where the tests run: on this machine's /dev/kvm when build/kvm-probe can
 # run our guests on it (real mode, and an iret in protected mode, which
-# kvm_pvm cannot emulate); otherwise, or with NESTED=1, inside the nested-KVM
-# helper VM (ci/nested-kvm). NESTED=0 never uses the helper: without a
-# usable KVM every test then skips, and on one that runs real mode only
-# (kvm_pvm) the tests and cases that need more skip, each saying why.
+# kvm_pvm cannot emulate). On a KVM that runs real mode only (kvm_pvm),
+# every test runs here first, and the nested-KVM helper VM (ci/nested-kvm)
+# then runs what skipped here for want of more. Without a usable KVM, or
+# with NESTED=1, every test runs in the helper VM. NESTED=0 never uses the
+# helper: without a usable KVM every test then skips, and on one that runs
+# real mode only the tests and cases that need more skip, each saying why.
 # Tests that drive the helper VM or QEMU themselves, or need no KVM
 # (HOST_TESTS), always run out here, on the host: beside the helper VM
 # when it is used. After each test a line says how long it took, on which
@@ -29,8 +31,8 @@ inner=
 case "${1:-}" in --inner=*) inner=${1#--inner=}; shift ;; esac
 
 failed=0
-log=$(mktemp) host_tap=$(mktemp)
-trap 'rm -f "$log" "$host_tap"' EXIT
+log=$(mktemp) host_log=$(mktemp) host_tap=$(mktemp)
+trap 'rm -f "$log" "$host_log" "$host_tap"' EXIT
 # kvm_name PROBE_OUTPUT PROBE_STATUS: the KVM that kvm-probe found, without
 # what it says that KVM cannot do ("kvm_pvm, kernel 6.1.0").
 kvm_name() {
@@ -38,24 +40,31 @@ kvm_name() {
 }
 ran_on= # where the tests of this runner run, for each test's line
 
-# run_one NUMBER NAME: one test, its own TAP indented as '# ' lines, then
-# its time, the KVM it ran on ($ran_on) and how many of its cases skipped.
-# A test that skipped whole gives its reason on the result line.
+# run_one NAME[=CASE,...]: one test, its own TAP indented as '# ' lines
+# (kept in $log), then its time, the KVM it ran on ($ran_on) and how many
+# of its cases skipped; sets rc. With CASEs, only those run (TAP_CASES).
 run_one() {
-	local n=$1 name=$2 rc t0=${EPOCHREALTIME/./} us skipped
-	echo "# selftests: mini-kvm: $name"
-	timeout --foreground -k 5 "$timeout" "$testdir/$name" </dev/null 2>&1 | tee "$log" | sed -u 's/^/# /'
+	local name=${1%%=*} cases='' t0=${EPOCHREALTIME/./} us skipped
+	case $1 in *=*) cases=${1#*=} ;; esac
+	echo "# selftests: mini-kvm: $name${cases:+ (only ${cases//,/, })}"
+	TAP_CASES=${cases//,/ } timeout --foreground -k 5 "$timeout" "$testdir/$name" </dev/null 2>&1 |
+		tee "$log" | sed -u 's/^/# /'
 	rc=${PIPESTATUS[0]}
 	us=$((${EPOCHREALTIME/./} - t0))
 	skipped=$(grep -cE '^ok [0-9]+ (.* )?# SKIP' "$log")
 	if [ "$skipped" = 0 ]; then skipped=; else skipped=", $skipped of its cases skipped"; fi
 	printf '# mini-kvm: %s took %d.%01d s, ran on %s%s\n' "$name" $((us / 1000000)) \
 		$((us % 1000000 / 100000)) "$ran_on" "$skipped"
+}
+
+# result NUMBER NAME: the result line of the test that run_one ran last.
+# A test that skipped whole gives its reason on the result line.
+result() {
 	case $rc in
-	0) echo "ok $n selftests: mini-kvm: $name" ;;
-	4) echo "ok $n selftests: mini-kvm: $name # SKIP $(sed -n 's/^1\.\.0 # SKIP //p' "$log")" ;;
-	124) echo "not ok $n selftests: mini-kvm: $name # TIMEOUT $timeout seconds"; failed=1 ;;
-	*) echo "not ok $n selftests: mini-kvm: $name # exit=$rc"; failed=1 ;;
+	0) echo "ok $1 selftests: mini-kvm: $2" ;;
+	4) echo "ok $1 selftests: mini-kvm: $2 # SKIP $(sed -n 's/^1\.\.0 # SKIP //p' "$log")" ;;
+	124) echo "not ok $1 selftests: mini-kvm: $2 # TIMEOUT $timeout seconds"; failed=1 ;;
+	*) echo "not ok $1 selftests: mini-kvm: $2 # exit=$rc"; failed=1 ;;
 	esac
 }
 
@@ -64,8 +73,22 @@ run_all() {
 	shift
 	for t in "$@"; do
 		n=$((n + 1))
-		run_one "$n" "$t"
+		run_one "$t"
+		result "$n" "${t%%=*}"
 	done
+}
+
+# for_helper_vm NAME: after run_one, what of it needs the helper VM: NAME
+# when it skipped whole, or a compiled test skipped a case, for that
+# reason; NAME=CASE,... for a script's cases that did. Else nothing.
+for_helper_vm() {
+	local cases
+	if [ "$rc" = 4 ] && grep -q '^1\.\.0 # SKIP .*helper VM' "$log"; then
+		echo "$1"
+	elif [ "$rc" = 0 ] && grep -qE '^ok [0-9]+ .*# SKIP .*helper VM' "$log"; then
+		cases=$(sed -nE 's/^ok [0-9]+ ([^ #]+) # SKIP .*helper VM.*/\1/p' "$log" | paste -sd, -)
+		case $1 in *.sh) echo "$1${cases:+=$cases}" ;; *) echo "$1" ;; esac
+	fi
 }
 
 probe=$(build/kvm-probe 2>&1)
@@ -89,6 +112,8 @@ done
 mode=skip
 if [ "${NESTED:-}" != 1 ] && [ $probe_rc = 0 ]; then
 	mode=native
+elif [ -z "${NESTED:-}" ] && [ $probe_rc = 3 ] && [ -x ci/nested-kvm ]; then
+	mode='split'
 elif [ "${NESTED:-}" != 0 ] && [ -x ci/nested-kvm ]; then
 	mode=nested
 elif [ $probe_rc = 3 ]; then
@@ -114,22 +139,47 @@ skip)
 	;;
 esac
 
-# nested: the KVM tests inside one boot of the helper VM, while the
-# HOST_TESTS run out here on the other core; their TAP is held back and
-# printed after the VM's, numbered after it. A boot that fails or wedges
-# (status 241, DESIGN.md) is tried once more for the tests it did not
-# report.
-echo "# mini-kvm: tests run in the nested-KVM helper VM (ci/nested-kvm)${NESTED:+, NESTED=$NESTED}"
-# Fill the helper's cache first, so the VMs started below do not all wait for it.
-ci/nested-kvm --prepare </dev/null 2>&1 | sed 's/^/# /'
+# nested and split: the HOST_TESTS run out here on the other core while
+# the KVM tests run, their TAP held back and printed last, numbered after
+# the others. split: on a KVM that runs real mode only, every KVM test runs
+# here first, and the helper VM then runs only what skipped here for want
+# of more (whole, or a script's cases). nested: every KVM test in the VM.
+# The tests for the helper VM run in one boot; a boot that fails or
+# wedges (status 241, DESIGN.md) is tried once more for what it did not report.
 (
-	ran_on="the host, beside the helper VM"
+	ran_on="the host, beside the helper VM" log=$host_log
 	run_all ${#in_vm[@]} "${on_host[@]}"
 	exit $failed
 ) >"$host_tap" 2>&1 &
 host_pid=$!
 [ ${#on_host[@]} = 0 ] || echo "# mini-kvm: meanwhile on the host: ${on_host[*]}"
+done_here=0
+if [ $mode = split ]; then
+	echo "# mini-kvm: tests run on this machine's KVM ($probe); what needs more, in the nested-KVM helper VM"
+	ran_on="$(kvm_name "$probe" $probe_rc) (native)"
+	vm_part=()
+	for t in "${in_vm[@]}"; do
+		run_one "$t"
+		need=$(for_helper_vm "$t")
+		if [ -n "$need" ]; then
+			vm_part+=("$need")
+			case $need in
+			*=*) echo "# mini-kvm: $t: its cases ${need#*=} on to the helper VM" ;;
+			*) echo "# mini-kvm: $t: on to the helper VM" ;;
+			esac
+		else
+			done_here=$((done_here + 1))
+			result $done_here "$t"
+		fi
+	done
+	in_vm=("${vm_part[@]}")
+else
+	echo "# mini-kvm: tests run in the nested-KVM helper VM (ci/nested-kvm)${NESTED:+, NESTED=$NESTED}"
+fi
 printed=0 status=241
+if [ ${#in_vm[@]} = 0 ]; then status=0; fi
+# Fill the helper's cache first, so the VMs started below do not all wait for it.
+[ $status = 0 ] || ci/nested-kvm --prepare </dev/null 2>&1 | sed 's/^/# /'
 for attempt in 1 2; do
 	if [ "$status" != 241 ] || [ $printed -ge ${#in_vm[@]} ]; then break; fi
 	[ $attempt = 2 ] && echo "# mini-kvm: the helper VM failed; one more boot for the rest"
@@ -143,11 +193,11 @@ for attempt in 1 2; do
 		esac
 		echo "$line"
 	done < <(ci/nested-kvm --batch --timeout=$((timeout * ${#rest[@]})) -- \
-		selftests/run_tests.sh --inner=$printed "${rest[@]}" 2>&1; echo "@status $?")
+		selftests/run_tests.sh --inner=$((done_here + printed)) "${rest[@]}" 2>&1; echo "@status $?")
 done
 [ "$status" = 0 ] || failed=1
 for ((i = printed; i < ${#in_vm[@]}; i++)); do
-	echo "not ok $((i + 1)) selftests: mini-kvm: ${in_vm[$i]} # helper VM ended early (status $status, see ci/README.md)"
+	echo "not ok $((done_here + i + 1)) selftests: mini-kvm: ${in_vm[$i]%%=*} # helper VM ended early (status $status, see ci/README.md)"
 done
 wait $host_pid || failed=1
 cat "$host_tap"

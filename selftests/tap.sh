@@ -11,6 +11,11 @@
 #   skip_all REASON              before any check: 1..0 # SKIP REASON, exit 4
 #   finish                       the plan, then exit: 1 if a check failed,
 #                                4 if none passed (all skipped), else 0
+#   run_cases CASE...            t_CASE for each: ok when it returns 0, skip
+#                                when it set skip_why, else not_ok with
+#                                fail_why, $rc and the head of file $err.
+#                                With TAP_CASES set (the runner's helper-VM
+#                                pass), only the cases it names run.
 # And, for the tests that must know that a guest runs:
 #   vcpu_running PID             returns once a thread of mini-kvm PID other
 #                                than its main one (where set-up runs, an
@@ -55,6 +60,21 @@ finish() {
 	[ "$tap_failed" = 0 ] || exit 1
 	[ "$tap_passed" != 0 ] || exit 4
 	exit 0
+}
+
+run_cases() {
+	for tap_case in "$@"; do
+		case " ${TAP_CASES:-$*} " in *" $tap_case "*) ;; *) continue ;; esac
+		fail_why='' skip_why=''
+		if "t_$tap_case"; then
+			ok "$tap_case"
+		elif [ -n "$skip_why" ]; then
+			skip "$tap_case" "$skip_why"
+		else
+			# shellcheck disable=SC2154 # rc and err: the test's, see above
+			not_ok "$tap_case" "${fail_why:-failed} (exit $rc)" "$(sed 's/^/stderr: /' "$err" | head -20)"
+		fi
+	done
 }
 
 vcpu_running() {

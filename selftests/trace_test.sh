@@ -226,14 +226,6 @@ t_trace_needs_a_file() {
 
 tests="one_guest hypercall_args several_guests timeout sigint crash smp svg
 bad_path_missing_dir bad_path_unwritable_dir trace_needs_a_file"
-for t in $tests; do
-	fail_why='' skip_why=''
-	if "t_$t"; then
-		ok "$t"
-	elif [ -n "$skip_why" ]; then
-		skip "$t" "$skip_why"
-	else
-		not_ok "$t" "${fail_why:-failed} (exit $rc)" "$(sed 's/^/stderr: /' "$err" | head -20)"
-	fi
-done
+# shellcheck disable=SC2086 # $tests: the case names, one word each
+run_cases $tests
 finish
