@@ -25,8 +25,13 @@ t_start=$(date +%s)
 probe=$(build/kvm-probe 2>&1)
 probe_rc=$?
 probe=${probe%%$'\n'*}
+# split: a KVM that runs real mode only runs the parts that need no more
+# (REAL_MODE_PARTS) here, and the helper VM the rest.
+REAL_MODE_PARTS="startup hcall irqchip multi"
 if [ "${NESTED:-}" != 1 ] && [ "$probe_rc" = 0 ]; then
 	mode=native
+elif [ -z "${NESTED:-}" ] && [ "$probe_rc" = 3 ] && [ -x ci/nested-kvm ]; then
+	mode='split'
 elif [ "${NESTED:-}" != 0 ] && [ -x ci/nested-kvm ]; then
 	mode=nested
 elif [ "$probe_rc" = 3 ]; then
@@ -80,39 +85,54 @@ others_note() { # what the watcher saw during a part of the run
 wait_quiet
 watch_others measurements &
 watcher=$!
+# in_helper_vm PART: one part in the helper VM, its output added to
+# inner.out. One helper VM per part: a VM that wedges (241) costs one part,
+# which is tried again, at most three times. Both CPUs for the parts where
+# threads run at once (several guests; QEMU), one for the two
+# single-threaded loops: less noise, and -smp 2 wedges some runs.
+in_helper_vm() {
+	local part=$1 cpus=2 try prc
+	case $part in hcall | irqchip) cpus=1 ;; esac
+	for try in 1 2 3; do
+		wait_quiet
+		ci/nested-kvm --cpus=$cpus --batch --timeout=900 -- bench/inner.sh "$part" >"$W/part.out" 2>"$W/part.err"
+		prc=$?
+		grep '^bench:' "$W/part.err" >&2
+		grep -v '^bench:' "$W/part.err" | grep '.' >>"$W/nested.err"
+		[ $prc = 241 ] || break
+		say "$part: the helper VM wedged (status 241): $(grep '^nested-kvm:' "$W/part.err" | tail -n 1)"
+		echo "$part: try $try: $(grep '^nested-kvm:' "$W/part.err" | tail -n 1)" >>"$W/wedges"
+	done
+	if [ "$prc" = 0 ] && grep -q '^@failures' "$W/part.out"; then
+		cat "$W/part.out" >>"$W/inner.out"
+		echo "| $part | the nested-KVM helper VM (\`ci/nested-kvm --cpus=$cpus\`): $(sed -n 's/^@meta kvm_probe //p' "$W/part.out" | head -n 1) |" >>"$W/where"
+		rc=0
+	else
+		printf '\n**Part "%s" was not measured: the helper VM ended with status %s (%s).**\n' \
+			"$part" "$prc" "$(grep '^nested-kvm:' "$W/part.err" | tail -n 1)" >>"$W/inner.out"
+	fi
+}
+
+rc=1
 case $mode in
 native)
 	say "running natively ($probe)"
 	bench/inner.sh >"$W/inner.out"
 	rc=$?
+	echo "| every part | natively: $probe |" >>"$W/where"
+	;;
+split)
+	say "running $REAL_MODE_PARTS natively ($probe), the 1K OS in the helper VM"
+	# shellcheck disable=SC2086 # the part names, one word each
+	bench/inner.sh $REAL_MODE_PARTS >"$W/inner.out"
+	rc=$?
+	for part in $REAL_MODE_PARTS; do echo "| $part | natively: $probe |"; done >>"$W/where"
+	[ $rc != 0 ] || in_helper_vm os1k
 	;;
 nested)
-	# One helper VM per part: a VM that wedges (241) costs one part, which
-	# is tried again, at most three times. Both CPUs for the parts where
-	# threads run at once (several guests; QEMU), one for the two
-	# single-threaded loops: less noise, and -smp 2 wedges some runs.
 	say "running inside the helper VM (ci/nested-kvm): $probe"
-	rc=1
 	for part in startup hcall irqchip multi os1k; do
-		cpus=2
-		case $part in hcall | irqchip) cpus=1 ;; esac
-		for try in 1 2 3; do
-			wait_quiet
-			ci/nested-kvm --cpus=$cpus --batch --timeout=900 -- bench/inner.sh $part >"$W/part.out" 2>"$W/part.err"
-			prc=$?
-			grep '^bench:' "$W/part.err" >&2
-			grep -v '^bench:' "$W/part.err" | grep '.' >>"$W/nested.err"
-			[ $prc = 241 ] || break
-			say "$part: the helper VM wedged (status 241): $(grep '^nested-kvm:' "$W/part.err" | tail -n 1)"
-			echo "$part: try $try: $(grep '^nested-kvm:' "$W/part.err" | tail -n 1)" >>"$W/wedges"
-		done
-		if [ "$prc" = 0 ] && grep -q '^@failures' "$W/part.out"; then
-			cat "$W/part.out" >>"$W/inner.out"
-			rc=0
-		else
-			printf '\n**Part "%s" was not measured: the helper VM ended with status %s (%s).**\n' \
-				"$part" "$prc" "$(grep '^nested-kvm:' "$W/part.err" | tail -n 1)" >>"$W/inner.out"
-		fi
+		in_helper_vm $part
 	done
 	;;
 esac
@@ -160,7 +180,7 @@ if [ "${BENCH_QUICK:-}" != 1 ]; then
 			print "| `make run_tests`, whole (" mode ") | " cell(s, ns) " |"
 			if (nd) print "| `make run_tests` beyond the helper boot of the same round | " cell(d, nd) " |"
 			if (rc) print "\n**Some runs failed (launch status " rc "): see below.**"
-			printf "@goalvals %s %s\n", nb ? med(b, nb) : "", nd ? med(d, nd) : (ns ? med(s, ns) : "")
+			printf "@goalvals %s %s\n", nb ? med(b, nb) : "-", ns ? med(s, ns) : "-"
 		}' "$W/suite.err" "$W/suite.out"
 	)
 	if [ $suite_rc != 0 ]; then
@@ -200,13 +220,13 @@ $(grep -v 'waiting for other QEMU' "$W/suite.launch" | sed 's/^/    /')"
 	suite_md="$suite_md
 
 $tests_md"
-	read -r boot_med beyond_med <<<"$(sed -n 's/^@goalvals //p' <<<"$suite_md")"
+	read -r boot_med suite_med <<<"$(sed -n 's/^@goalvals //p' <<<"$suite_md")"
 	suite_md=$(grep -v '^@goalvals' <<<"$suite_md")
 	chk() { awk -v v="$1" -v l="$2" 'BEGIN { print v <= l ? "met" : "missed" }'; }
-	if [ -n "${beyond_med:-}" ]; then
-		suite_goals="| \`make run_tests\` ≤ 10 s beyond the helper VM's boot | ≤ 10 s | $(printf '%.1f' "$beyond_med") s | $(chk "$beyond_med" 10) | median over $SR rounds, whole run minus the boot overhead of the same round |"
+	if [ "${suite_med:--}" != - ]; then
+		suite_goals="| \`make run_tests\` ≤ 45 s, warm | ≤ 45 s | $(printf '%.1f' "$suite_med") s | $(chk "$suite_med" 45) | median over $SR rounds, the whole command ($mode), its helper VM boot included |"
 	fi
-	if [ -n "${boot_med:-}" ]; then
+	if [ "${boot_med:--}" != - ]; then
 		suite_goals="$suite_goals
 | helper VM: COMMAND starts ≤ 8 s after the call (warm cache) | ≤ 8 s | $(printf '%.2f' "$boot_med") s | $(chk "$boot_med" 8) | \`ci/nested-kvm --verbose true\`, $SR rounds |"
 	fi
@@ -217,22 +237,25 @@ metaval() { sed -n "s/^@meta $1 //p" "$W/inner.out" | head -n 1; }
 date_s=$(date -u '+%Y-%m-%d %H:%M UTC')
 out=${BENCH_OUT:-bench/results/$(date -u +%F).md}
 mkdir -p "$(dirname "$out")"
-where="natively, on this machine's KVM"
-[ $mode = nested ] && where="inside the nested-KVM helper VM (\`ci/nested-kvm\`, 2 CPUs, 1 for the hypercall and irqchip parts: QEMU/TCG, emulated AMD SVM), because this machine's KVM is not usable: $probe"
 {
 	echo "# mini-kvm benchmarks, $date_s"
 	echo
 	echo "Produced by \`make bench\` (bench/run.sh); every figure below was measured in this run. See docs/bench.md for what each one means."
 	echo
 	echo "- Date: $date_s"
-	echo "- Where the guests ran: $where"
+	echo "- Where the guests ran, part by part:"
+	echo
+	echo "| part | where |"
+	echo "|---|---|"
+	cat "$W/where"
+	echo
 	echo "- Host: kernel $(uname -r), CPU $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) CPUs"
 	echo "- KVM: module $(metaval kvm_module), kernel $(metaval kvm_kernel), CPU $(metaval kvm_cpu)"
 	echo "- KVM probe (where the guests ran): $(metaval kvm_probe)"
 	echo "- QEMU: $(metaval qemu)"
 	echo "- Rounds: $(metaval rounds); test suite $SR"
 	echo "- Commit: $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- lib tools include bench ':!bench/results' 2>/dev/null || echo ' (with local changes)')"
-	[ $mode = nested ] && echo "
+	[ $mode != native ] && echo "
 Absolute times in the helper VM are those of an emulated machine (TCG runs
 the L1 kernel and, through emulated nested paging, the guests; a userspace
 exit costs tens of µs): compare the ratios, which were measured side by side."
