@@ -14,26 +14,9 @@
 # shellcheck disable=SC2317 # the t_* functions are called by name
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-M=${MINI_KVM:-}
-for c in "$here/../mini-kvm" "$here/mini-kvm"; do
-	[ -z "$M" ] && [ -f "$c" ] && [ -x "$c" ] && M=$c # installed: not the mini-kvm/ dir
-done
 . "$here/tap.sh"
-if [ -z "$M" ] || [ ! -x "$M" ]; then
-	skip_all "no mini-kvm command (build it, or set MINI_KVM)"
-fi
-# kvm-probe: 0 usable, 3 real mode only, 4 none. Installed copies have no
-# probe: then mini-kvm itself says whether it can start a guest.
-probe_rc=0
-if [ -x "$here/../build/kvm-probe" ]; then
-	probe=$("$here/../build/kvm-probe" 2>&1)
-	probe_rc=$?
-elif ! probe=$("$M" minimal 2>&1); then
-	probe_rc=4
-fi
-if [ "$probe_rc" = 4 ]; then
-	skip_all "no usable KVM: $probe"
-fi
+need_mini_kvm
+need_kvm
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

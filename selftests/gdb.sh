@@ -5,13 +5,9 @@
 # mini-kvm, the guests' ELFs and gdb, skips (exit 4) without them or a
 # usable KVM, and gives: stub (mini-kvm --gdb in the background), gdb_args
 # and gdb_batch (Debian's gdb in batch mode), ended, the want_*
-# checks and run_cases.
+# checks, and run_cases' case_details and case_done.
 # shellcheck disable=SC2034 # probe, probe_rc and skip_why are the tests'
 # shellcheck disable=SC2154 # here: set by the test that sources this
-M=${MINI_KVM:-}
-for c in "$here/../mini-kvm" "$here/mini-kvm"; do
-	[ -z "$M" ] && [ -f "$c" ] && [ -x "$c" ] && M=$c # installed: not the mini-kvm/ dir
-done
 # The guests' ELFs, for their symbols: build/guests in the tree (also above
 # build/san/), or beside an installed copy.
 G=${MINI_KVM_GUESTS:-}
@@ -19,24 +15,16 @@ for c in "$here/../build/guests" "$here/../../../build/guests" "$here"; do
 	[ -z "$G" ] && [ -f "$c/segments.elf" ] && G=$c
 done
 . "$here/tap.sh"
-if [ -z "$M" ] || [ ! -x "$M" ]; then
-	skip_all "no mini-kvm command (build it, or set MINI_KVM)"
-fi
+need_mini_kvm
 [ -n "$G" ] || skip_all "no build/guests/segments.elf (make builds it; or set MINI_KVM_GUESTS)"
 command -v gdb >/dev/null || skip_all "no gdb (Debian's gdb package; make run_tests installs it as root)"
 command -v python3 >/dev/null || skip_all "no python3 for the raw-packet cases"
-probe_rc=0
-if [ -x "$here/../build/kvm-probe" ]; then
-	probe=$("$here/../build/kvm-probe" 2>&1)
-	probe_rc=$?
-elif ! probe=$("$M" minimal 2>&1); then
-	probe_rc=4
-fi
-[ "$probe_rc" = 4 ] && skip_all "no usable KVM: $probe"
+need_kvm
 
 tmp=$(mktemp -d)
 trap 'kill "$mk_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 out=$tmp/out err=$tmp/err gout=$tmp/gdb sock=$tmp/gdb.sock mk_pid=
+: >"$gout"
 
 # stub IMAGE [ARG...]: mini-kvm --gdb=$where (default: a Unix socket) in
 # the background, stdin from $input (default /dev/null), returning once it
@@ -95,21 +83,13 @@ want_rc() { [ "$rc" = "$1" ] || { fail_why+="mini-kvm's exit status $rc, want $1
 want_out() { grep -qF -- "$1" "$out" || { fail_why+="the guest did not print '$1'; "; return 1; }; }
 
 
-# run_cases NAME...: each t_NAME as a TAP line; on failure what was wrong,
-# gdb's output and mini-kvm's stderr.
-run_cases() {
-	for t in "$@"; do
-		fail_why='' skip_why='' rc=
-		: >"$gout"
-		if "t_$t"; then
-			ok "$t"
-		elif [ -n "$skip_why" ]; then
-			skip "$t" "$skip_why"
-		else
-			not_ok "$t" "${fail_why:-failed} (exit $rc)" "$(sed 's/^/gdb: /' "$gout" | head -30)" \
-				"$(sed 's/^/stderr: /' "$err" 2>/dev/null | head -10)"
-		fi
-		[ -n "$mk_pid" ] && { kill "$mk_pid" 2>/dev/null; ended; }
-	done
-	finish
+# For run_cases (tap.sh): a failed case shows gdb's output and mini-kvm's
+# stderr; each case ends its mini-kvm and starts with an empty gdb log.
+case_details() {
+	sed 's/^/gdb: /' "$gout" | head -30
+	sed 's/^/stderr: /' "$err" 2>/dev/null | head -10
+}
+case_done() {
+	[ -n "$mk_pid" ] && { kill "$mk_pid" 2>/dev/null; ended; }
+	: >"$gout"
 }

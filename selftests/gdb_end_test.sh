@@ -103,3 +103,4 @@ s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); print(
 
 run_cases kill_ends_with_137 detach_lets_the_guest_run_on the_guests_exit_status a_crash \
 	malformed_packets_and_a_client_that_goes a_port_in_use_is_one_line_and_126
+finish

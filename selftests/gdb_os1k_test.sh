@@ -34,3 +34,4 @@ t_os1k_smp_vcpus_are_threads() {
 		want 'Switching to thread 2' && want '^\$1 = 0x' && want 'exited normally' && want_rc 0
 }
 run_cases os1k_break_at_a_kernel_function_by_name os1k_smp_vcpus_are_threads
+finish

@@ -137,3 +137,4 @@ t_without_gdb_no_socket_and_no_debug_exit() {
 run_cases says_what_to_type break_at_a_label_at_segment_0x20 hardware_breakpoint \
 	the_guests_own_int3_is_the_guests memory_and_registers ctrl_c_stops_a_running_guest \
 	ctrl_c_stops_a_guest_waiting_for_input without_gdb_no_socket_and_no_debug_exit
+finish

@@ -13,9 +13,19 @@
 #                                4 if none passed (all skipped), else 0
 #   run_cases CASE...            t_CASE for each: ok when it returns 0, skip
 #                                when it set skip_why, else not_ok with
-#                                fail_why, $rc and the head of file $err.
-#                                With TAP_CASES set (the runner's helper-VM
-#                                pass), only the cases it names run.
+#                                fail_why, $rc and what case_details prints
+#                                (default: the head of file $err); then
+#                                case_done (default: nothing). A test may
+#                                define both again. With TAP_CASES set (the
+#                                runner's helper-VM pass), only the cases
+#                                it names run.
+# For the tests of the command (they set here to their own directory):
+#   need_mini_kvm                M: $MINI_KVM, or the mini-kvm of the tree
+#                                or beside an installed copy; else skip_all
+#   need_kvm                     probe and probe_rc: build/kvm-probe's line
+#                                and status (0 usable, 3 real mode only),
+#                                or, installed without it, mini-kvm's own
+#                                word; skip_all without a usable KVM
 # And, for the tests that must know that a guest runs:
 #   vcpu_running PID             returns once a thread of mini-kvm PID other
 #                                than its main one (where set-up runs, an
@@ -62,20 +72,43 @@ finish() {
 	exit 0
 }
 
+# shellcheck disable=SC2154 # here: the test's
+need_mini_kvm() {
+	M=${MINI_KVM:-}
+	for tap_c in "$here/../mini-kvm" "$here/mini-kvm"; do
+		[ -z "$M" ] && [ -f "$tap_c" ] && [ -x "$tap_c" ] && M=$tap_c # installed: not the mini-kvm/ dir
+	done
+	{ [ -n "$M" ] && [ -x "$M" ]; } || skip_all "no mini-kvm command (build it, or set MINI_KVM)"
+}
+
+need_kvm() {
+	probe_rc=0
+	if [ -x "$here/../build/kvm-probe" ]; then
+		probe=$("$here/../build/kvm-probe" 2>&1)
+		probe_rc=$?
+	elif ! probe=$("$M" minimal 2>&1); then
+		probe_rc=4
+	fi
+	[ "$probe_rc" != 4 ] || skip_all "no usable KVM: $probe"
+}
+
 run_cases() {
 	for tap_case in "$@"; do
 		case " ${TAP_CASES:-$*} " in *" $tap_case "*) ;; *) continue ;; esac
-		fail_why='' skip_why=''
+		fail_why='' skip_why='' rc=
 		if "t_$tap_case"; then
 			ok "$tap_case"
 		elif [ -n "$skip_why" ]; then
 			skip "$tap_case" "$skip_why"
 		else
-			# shellcheck disable=SC2154 # rc and err: the test's, see above
-			not_ok "$tap_case" "${fail_why:-failed} (exit $rc)" "$(sed 's/^/stderr: /' "$err" | head -20)"
+			not_ok "$tap_case" "${fail_why:-failed} (exit $rc)" "$(case_details)"
 		fi
+		case_done
 	done
 }
+# shellcheck disable=SC2154 # err: the test's, see above
+case_details() { sed 's/^/stderr: /' "$err" 2>/dev/null | head -20; }
+case_done() { :; }
 
 vcpu_running() {
 	for _ in $(seq 600); do

@@ -17,28 +17,15 @@
 # shellcheck disable=SC2317 # the t_* functions are called by name
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-M=${MINI_KVM:-}
-for c in "$here/../mini-kvm" "$here/mini-kvm"; do
-	[ -z "$M" ] && [ -f "$c" ] && [ -x "$c" ] && M=$c # installed: not the mini-kvm/ dir
-done
 # tools/trace-svg: in the tree, beside an installed copy, or above build/san/.
 SVG=${MINI_KVM_TRACE_SVG:-}
 for c in "$here/../tools/trace-svg" "$here/trace-svg" "$here/../../../tools/trace-svg"; do
 	[ -z "$SVG" ] && [ -f "$c" ] && SVG=$c
 done
 . "$here/tap.sh"
-if [ -z "$M" ] || [ ! -x "$M" ]; then
-	skip_all "no mini-kvm command (build it, or set MINI_KVM)"
-fi
+need_mini_kvm
 command -v python3 >/dev/null || skip_all "no python3 to read the trace with"
-probe_rc=0
-if [ -x "$here/../build/kvm-probe" ]; then
-	probe=$("$here/../build/kvm-probe" 2>&1)
-	probe_rc=$?
-elif ! probe=$("$M" minimal 2>&1); then
-	probe_rc=4
-fi
-[ "$probe_rc" = 4 ] && skip_all "no usable KVM: $probe"
+need_kvm
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
