@@ -137,6 +137,13 @@ t_no_dev_kvm_bad_image() {
 	no_dev "$tmp/nosuch.bin" || return 1
 	want_rc 126 && want_err_lines 1 && want_err "^mini-kvm: $tmp/nosuch.bin: No such file or directory$"
 }
+# A closed stdin is replaced by /dev/null; where there is none, one line says so.
+t_closed_stdin_and_no_dev_null() {
+	unshare -m true 2>/dev/null || { skip_why="cannot unshare a mount namespace here"; return 1; }
+	unshare -m sh -c 'mount -t tmpfs none /dev && exec "$@" <&-' sh "$M" hello >"$out" 2>"$err"
+	rc=$?
+	want_rc 126 && want_err_lines 1 && want_err "^mini-kvm: stdin is closed, and /dev/null cannot stand in for it"
+}
 # Once the guest runs, /dev/kvm is closed: only the VM's and vCPU's own fds stay.
 t_dev_kvm_closed() {
 	fifo=$tmp/stdin.fifo
@@ -204,7 +211,7 @@ t_protected_multiboot() {
 	want_rc 0
 }
 
-tests="triple_fault bad_hypercall empty_bus timeout hc_exit_7 stdin_eof stats
+tests="closed_stdin_and_no_dev_null triple_fault bad_hypercall empty_bus timeout hc_exit_7 stdin_eof stats
 options_after_guests verbose several_guests sigterm_flushes sigint colour no_dev_kvm
 no_dev_kvm_bad_image dev_kvm_closed terminal_escapes_shown timeout_while_stdout_blocked
 seccomp_on_by_default protected_multiboot"
