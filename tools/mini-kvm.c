@@ -941,12 +941,14 @@ static void setup_signals(sigset_t *set)
  */
 static void open_std_fds(void)
 {
+	static const char *const name[] = { "stdin", "stdout", "stderr" };
+
 	for (int fd = 0; fd <= 2; fd++) {
 		if (fcntl(fd, F_GETFD) >= 0 || open("/dev/null", O_RDWR) == fd)
 			continue;
 		/* stderr may be the one closed: then nobody can be told */
 		dprintf(2, "mini-kvm: %s is closed, and /dev/null cannot stand in for it: %s\n",
-			fd == 0 ? "stdin" : fd == 1 ? "stdout" : "stderr", strerror(errno));
+			name[fd], strerror(errno));
 		exit(MINI_KVM_EXIT_CANNOT_START);
 	}
 }
