@@ -22,8 +22,9 @@
 # For the tests of the command (they set here to their own directory):
 #   need_mini_kvm                M: $MINI_KVM, or the mini-kvm of the tree
 #                                or beside an installed copy; else skip_all
-#   need_kvm                     probe and probe_rc: build/kvm-probe's line
-#                                and status (0 usable, 3 real mode only),
+#   need_kvm                     probe and probe_rc: kvm-probe's line and
+#                                status (0 usable, 3 real mode only; the
+#                                tree's, or the one above build/san/),
 #                                or, installed without it, mini-kvm's own
 #                                word; skip_all without a usable KVM
 # And, for the tests that must know that a guest runs:
@@ -83,8 +84,11 @@ need_mini_kvm() {
 
 need_kvm() {
 	probe_rc=0
-	if [ -x "$here/../build/kvm-probe" ]; then
-		probe=$("$here/../build/kvm-probe" 2>&1)
+	for tap_c in "$here/../build/kvm-probe" "$here/../kvm-probe" ""; do
+		[ -z "$tap_c" ] || [ -x "$tap_c" ] && break
+	done
+	if [ -n "$tap_c" ]; then
+		probe=$("$tap_c" 2>&1)
 		probe_rc=$?
 	elif ! probe=$("$M" minimal 2>&1); then
 		probe_rc=4
