@@ -146,6 +146,9 @@ esac
 # of more (whole, or a script's cases). nested: every KVM test in the VM.
 # The tests for the helper VM run in one boot; a boot that fails or
 # wedges (status 241, DESIGN.md) is tried once more for what it did not report.
+# Fill the helper's cache first, so that the VMs started below, the host
+# tests' among them, do not all fetch it at once.
+ci/nested-kvm --prepare </dev/null 2>&1 | sed 's/^/# /'
 (
 	ran_on="the host, beside the helper VM" log=$host_log
 	run_all ${#in_vm[@]} "${on_host[@]}"
@@ -178,8 +181,6 @@ else
 fi
 printed=0 status=241
 if [ ${#in_vm[@]} = 0 ]; then status=0; fi
-# Fill the helper's cache first, so the VMs started below do not all wait for it.
-[ $status = 0 ] || ci/nested-kvm --prepare </dev/null 2>&1 | sed 's/^/# /'
 for attempt in 1 2; do
 	if [ "$status" != 241 ] || [ $printed -ge ${#in_vm[@]} ]; then break; fi
 	[ $attempt = 2 ] && echo "# mini-kvm: the helper VM failed; one more boot for the rest"
