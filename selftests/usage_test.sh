@@ -115,7 +115,8 @@ run "--mem=2^70 (overflows)" 2 "^mini-kvm: --mem=1180591620717411303424: not a s
 run "--mem=12Q (bad suffix)" 2 "^mini-kvm: --mem=12Q: not a size" -- --mem=12Q hello
 run timeout_not_number 2 "^mini-kvm: --timeout=abc: not a number of seconds" -- --timeout=abc hello
 run "--timeout=-1" 2 "^mini-kvm: --timeout=-1: not a number of seconds" -- --timeout=-1 hello
-run "--timeout=1e9 (too long)" 2 "^mini-kvm: --timeout=1e9: too long" -- --timeout=1e9 hello
+run "--timeout=5000000 (too long)" 2 "^mini-kvm: --timeout=5000000: too long" -- --timeout=5000000 hello
+run "--timeout=1e3 (no exponents)" 2 "^mini-kvm: --timeout=1e3: not a number of seconds" -- --timeout=1e3 hello
 run "--mode=long" 2 "^mini-kvm: --mode=long: must be 'real' or 'protected'" -- --mode=long hello
 run "--cpu=IvyBridge (a model mini-kvm lacks)" 2 \
 	"^mini-kvm: --cpu=IvyBridge: unknown CPU model 'IvyBridge'" -- --cpu=IvyBridge hello

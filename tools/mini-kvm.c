@@ -291,20 +291,33 @@ static uint64_t parse_mem(const char *s)
 	return v;
 }
 
+/*
+ * SECONDS[.FRACTION] to milliseconds, rounded; a limit above 0 but under
+ * 1 ms is 1 ms. Parsed by hand: strtod would link in a third of libc's
+ * floating-point input code, and with it the command's resident size.
+ */
 static unsigned int parse_timeout(const char *s)
 {
-	double v;
-	char *end;
+	unsigned long long ms = 0;
+	unsigned int scale = 1000;
+	bool digits = false, nonzero = false;
+	const char *p;
 
-	errno = 0;
-	v = isdigit((unsigned char)*s) || *s == '.' ? strtod(s, &end) : -1;
-	if (v < 0 || errno || *end || end == s)
+	for (p = s; isdigit((unsigned char)*p) && ms <= 4000000000ULL; p++, digits = true)
+		ms = ms * 10 + (*p - '0') * 1000ULL;
+	if (*p == '.')
+		for (p++; isdigit((unsigned char)*p); p++, digits = true) {
+			nonzero |= *p != '0';
+			if (scale == 1 && *p >= '5')
+				ms++;
+			if (scale > 0)
+				ms += (*p - '0') * (scale /= 10);
+		}
+	if (!digits || (*p && !isdigit((unsigned char)*p)))
 		usage_error("--timeout=%s: not a number of seconds", s);
-	if (v > 4000000)
+	if (ms > 4000000000ULL) /* the digits that stopped the first loop too */
 		usage_error("--timeout=%s: too long, at most 4000000 seconds", s);
-	if (v > 0 && v < 0.001)
-		return 1;
-	return (unsigned int)(v * 1000 + 0.5);
+	return ms == 0 && nonzero ? 1 : ms;
 }
 
 static void parse_mode(const char *s)
