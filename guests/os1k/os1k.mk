@@ -16,6 +16,7 @@ OS1K_ELF := $(BUILD)/guests/os1k.elf
 OS1K_CC ?= gcc
 OS1K_LD ?= ld
 OS1K_OBJCOPY ?= objcopy
+OS1K_STRIP ?= strip
 # Guest rules (shared/DESIGN.md): freestanding i386, no SSE, no libgcc.
 OS1K_CFLAGS := -m32 -march=i686 -ffreestanding -fno-pic -fno-pie \
 	-fno-stack-protector -mgeneral-regs-only -nostdlib -O2 -g -Wall -Wextra \
@@ -31,13 +32,20 @@ OS1K_USER_OBJS := $(addprefix $(OS1K_OUT)/user/, crt0.o ulib.o shell.o \
 	programs.o fmt.o)
 OS1K_HEADERS := $(wildcard $(OS1K_SRC)/*.h) include/mini-kvm/abi.h
 
-GUEST_IMAGES += $(OS1K_ELF)
+# The command embeds a copy without symbols and debug information (two
+# thirds of the ELF, and all of it would be resident in every mini-kvm
+# process); gdb reads them from $(OS1K_ELF).
+GUEST_IMAGES += $(BUILD)/guests/builtin/os1k.elf
 
 OS1K_SAVED_GOAL := $(.DEFAULT_GOAL)
 
 $(OS1K_ELF): $(OS1K_KERNEL_OBJS) $(OS1K_SRC)/kernel.ld
 	$(OS1K_LD) $(OS1K_LDFLAGS) -T $(OS1K_SRC)/kernel.ld \
 		-o $@ $(OS1K_KERNEL_OBJS)
+
+$(BUILD)/guests/builtin/os1k.elf: $(OS1K_ELF)
+	@mkdir -p $(@D)
+	$(OS1K_STRIP) -o $@ $<
 
 $(OS1K_OUT)/user.elf: $(OS1K_USER_OBJS) $(OS1K_SRC)/user.ld
 	$(OS1K_LD) $(OS1K_LDFLAGS) -T $(OS1K_SRC)/user.ld \
