@@ -56,6 +56,10 @@ TEST(models_and_features_parse)
 	EXPECT_EQ(NULL, parse(&m, "max,x2apic=off,x2apic=on"));
 	EXPECT_EQ(0, m.remove);
 	EXPECT_NE(0, m.add);
+	/* QEMU's host-phys-bits is what every model here is anyway. */
+	EXPECT_EQ(NULL, parse(&m, "max,host-phys-bits"));
+	EXPECT_EQ(0, m.add | m.remove);
+	EXPECT_EQ(NULL, parse(&m, "max,host-phys-bits=on"));
 }
 
 /* Each refusal names what is wrong with the spec. */
@@ -66,7 +70,8 @@ TEST(bad_specs_are_refused)
 	} bad[] = {
 		{ "IvyBridge", "unknown CPU model 'IvyBridge'" },
 		{ "max,+frobnicate", "unknown CPU feature 'frobnicate'" },
-		{ "max,host-phys-bits", "'host-phys-bits': a feature is +NAME" },
+		{ "max,phys-bits=40", "phys-bits=40: a feature is 'on' or 'off'" },
+		{ "max,host-phys-bits=off", "host-phys-bits=off: mini-kvm's CPUs always have" },
 		{ "+pcid,max", "'max': the CPU model comes first" },
 		{ "max,pcid=yes", "pcid=yes: a feature is 'on' or 'off'" },
 		{ "max,vendor=Intel", "vendor=Intel: must be 12 characters" },

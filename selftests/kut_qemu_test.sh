@@ -59,8 +59,11 @@ refused "the probe kernel" "could not load kernel '_NO_FILE_4Uhere_'" -kernel _N
 refused "-cpu IvyBridge, before the probe kernel" \
 	"^kut-qemu: -cpu IvyBridge,phys-bits=36: unknown CPU model 'IvyBridge'" \
 	-kernel _NO_FILE_4Uhere_ -cpu IvyBridge,phys-bits=36
-refused "-cpu max,host-phys-bits" "^kut-qemu: -cpu max,host-phys-bits: 'host-phys-bits'" \
-	-kernel _NO_FILE_4Uhere_ -cpu max,host-phys-bits
+same "-cpu max,host-phys-bits, what mini-kvm's CPUs have anyway" \
+	"mini-kvm --mem=128M --smp=1 --device=pc-testdev,debug-exit --cpu=max,host-phys-bits -- K" \
+	-kernel "$kernel" -cpu max,host-phys-bits
+refused "-cpu max,host-phys-bits=off" "^kut-qemu: -cpu max,host-phys-bits=off: host-phys-bits=off" \
+	-kernel _NO_FILE_4Uhere_ -cpu max,host-phys-bits=off
 refused "-machine vmport=on" "^kut-qemu: -machine vmport=on: mini-kvm has no machine property" \
 	-kernel "$kernel" -machine vmport=on
 refused "-device pci-testdev" "^kut-qemu: -device pci-testdev: mini-kvm has no such device" \

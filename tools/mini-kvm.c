@@ -191,6 +191,8 @@ static void print_help(void)
 	       "                        +FEATURE where KVM lacks it is a warning, and it\n"
 	       "                        stays off. FEATURE: vmx, pcid, x2apic, tsc-deadline,\n"
 	       "                        invpcid, umip, svm, rdtscp. vendor=GenuineIntel ...\n"
+	       "                        host-phys-bits is accepted: KVM's CPUID has the\n"
+	       "                        host's physical address width, always\n"
 	       "      --no-pit          no i8254 PIT (QEMU's -machine pit=off)\n"
 	       "They always have the in-kernel irqchip and PIT (unless --no-pit), fw_cfg\n"
 	       "(CPU count and memory size), and PIC, PIT and real-mode IVT set up as a\n"

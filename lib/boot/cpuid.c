@@ -85,7 +85,10 @@ static int parse_vendor(struct cpu_model *model, const char *vendor, char *err, 
 	return 0;
 }
 
-/* One item after the model: +FEATURE, -FEATURE, FEATURE=on|off, vendor=NAME. */
+/*
+ * One item after the model: +FEATURE, -FEATURE, FEATURE=on|off, vendor=NAME,
+ * or host-phys-bits[=on] (what every model here has).
+ */
 static int parse_item(struct cpu_model *model, char *item, char *err, size_t errlen)
 {
 	char names[200], *value = strchr(item, '=');
@@ -99,6 +102,13 @@ static int parse_item(struct cpu_model *model, char *item, char *err, size_t err
 	if (value && strcmp(value, "on") && strcmp(value, "off"))
 		return load_error(err, errlen, EINVAL, "%s=%s: a feature is 'on' or 'off'", item,
 				  value);
+	/* Every vCPU gets KVM's leaf 0x80000008: the host's address width. */
+	if (!strcmp(item, "host-phys-bits"))
+		return !value || !strcmp(value, "on")
+			       ? 0
+			       : load_error(err, errlen, EINVAL,
+					    "host-phys-bits=off: mini-kvm's CPUs always have the "
+					    "host's physical address width");
 	if (value)
 		on = !strcmp(value, "on");
 	else if (is_model(item))
