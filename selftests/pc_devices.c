@@ -7,6 +7,11 @@
  * - the debug-exit port at 0xf4 ends the guest with (value << 1) | 1;
  * - pc-testdev's scratch register at 0xe0 keeps what was written, at any
  *   access size;
+ * - ACPI S3 (PM1a control, SLP_TYP 1) resumes the guest in real mode at
+ *   the FACS's waking vector, CS = vector >> 4, and with no vector ends
+ *   it as a reset does (kvm-unit-tests' s3 does the first);
+ * - the CMOS clock shows "update in progress" and then clears it, so a
+ *   guest that waits for an update goes on (s3 waits so);
  * - none of them is there unless added: the empty bus answers instead.
  */
 #include "mini-kvm/device.h"
@@ -44,6 +49,28 @@ GUEST_CODE(scratch_guest, ".code16",
 	"	in (%dx), %eax\n" REPORT_EAX(2)
 	"	mov $0xe2, %dx\n in (%dx), %ax\n movzx %ax, %eax\n" REPORT_EAX(3)
 	"	hlt\n");
+
+/* Sets the FACS's waking vector to VECTOR, then sleeps in S3. */
+#define S3_SLEEP(vector)                                                                  \
+	"	mov $(" XSTR(ACPI_FACS_GPA) " >> 4), %ax\n mov %ax, %es\n"                     \
+	"	movl $" #vector ", %es:(" XSTR(ACPI_FACS_GPA) " % 16 + " XSTR(                 \
+		ACPI_FACS_WAKING_VECTOR) ")\n"                                                 \
+	"	mov $" XSTR(ACPI_PM1A_CNT_PORT) ", %dx\n mov $0x2400, %ax\n out %ax, (%dx)\n" \
+	"	mov $0xdead, %ecx\n mov $2, %ebx\n" HC(HC_REPORT) /* must not run */          \
+	"	hlt\n"
+
+#define WAKE_GPA 0x3000
+GUEST_CODE(s3_guest, ".code16", S3_SLEEP(0x3000));
+GUEST_CODE(s3_no_vector_guest, ".code16", S3_SLEEP(0));
+/* At the waking vector: reports CS. */
+GUEST_CODE(s3_wake, ".code16",
+	"	mov %cs, %cx\n movzx %cx, %ecx\n mov $1, %ebx\n" HC(HC_REPORT)
+	"	hlt\n");
+
+/* Waits for the clock's update in progress to begin, and then to end. */
+#define RTC_REG_A_UIP(jump) "1: mov $0xa, %al\n out %al, $0x70\n in $0x71, %al\n" \
+			    "	test $0x80, %al\n " jump " 1b\n"
+GUEST_CODE(rtc_update_guest, ".code16", RTC_REG_A_UIP("jz") RTC_REG_A_UIP("jnz") "	hlt\n");
 
 static struct vcpu *guest(const uint8_t *start, const uint8_t *end)
 {
@@ -110,6 +137,48 @@ TEST(pc_testdev_scratch_keeps_any_width)
 	ASSERT_EQ(0, pc_testdev_add(vcpu->vm));
 	ASSERT_EQ(VCPU_HALTED, vcpu_run(vcpu, TEST_RUN_TIMEOUT_MS)) TH_LOG("%s", vcpu->why);
 	expect_reports(_metadata, vcpu, want, 3);
+	vm_destroy(vcpu->vm);
+}
+
+/* Real mode, with the ACPI tables and PM1a ports: 1 MiB holds the tables. */
+static struct vcpu *acpi_guest(const uint8_t *start, const uint8_t *end)
+{
+	struct vcpu *vcpu = test_real_mode_guest(1 << 20, 0, start, end);
+	uint64_t rsdp;
+
+	if (__vm_write_acpi(vcpu->vm, 1, &rsdp) || acpi_pm_add(vcpu->vm))
+		kvm_die("ACPI tables or PM1a ports: %s", vcpu->vm->error);
+	return vcpu;
+}
+
+TEST(acpi_s3_resumes_at_the_waking_vector)
+{
+	static const uint32_t want[][2] = { { 1, WAKE_GPA >> 4 } };
+	struct vcpu *vcpu = acpi_guest(s3_guest_start, s3_guest_end);
+
+	memcpy(vm_gpa_to_hva(vcpu->vm, WAKE_GPA, s3_wake_end - s3_wake_start), s3_wake_start,
+	       s3_wake_end - s3_wake_start);
+	ASSERT_EQ(VCPU_HALTED, vcpu_run(vcpu, TEST_RUN_TIMEOUT_MS)) TH_LOG("%s", vcpu->why);
+	expect_reports(_metadata, vcpu, want, 1);
+	vm_destroy(vcpu->vm);
+}
+
+TEST(acpi_s3_without_a_waking_vector_is_a_reset)
+{
+	struct vcpu *vcpu = acpi_guest(s3_no_vector_guest_start, s3_no_vector_guest_end);
+
+	ASSERT_EQ(VCPU_EXITED, vcpu_run(vcpu, TEST_RUN_TIMEOUT_MS)) TH_LOG("%s", vcpu->why);
+	EXPECT_EQ(0, vcpu->exit_status);
+	EXPECT_EQ(0, vcpu->nr_reports) TH_LOG("the guest went on past the S3 write");
+	vm_destroy(vcpu->vm);
+}
+
+TEST(rtc_update_in_progress_comes_and_goes)
+{
+	struct vcpu *vcpu = guest(rtc_update_guest_start, rtc_update_guest_end);
+
+	ASSERT_EQ(0, rtc_add(vcpu->vm));
+	EXPECT_EQ(VCPU_HALTED, vcpu_run(vcpu, TEST_RUN_TIMEOUT_MS)) TH_LOG("%s", vcpu->why);
 	vm_destroy(vcpu->vm);
 }
 

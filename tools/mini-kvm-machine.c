@@ -76,6 +76,26 @@ static int enter_linux(struct guest *g)
 	return ret;
 }
 
+/*
+ * What a PC's firmware leaves a multiboot kernel beyond the loader's
+ * information: the CMOS clock, and ACPI's tables with the PM1a ports
+ * (kvm-unit-tests' s3 suspends to RAM through them). A kernel loaded over
+ * the BIOS area where the tables go, or too little RAM to hold them, and
+ * there are none.
+ */
+static int add_acpi_and_clock(struct guest *g)
+{
+	uint64_t rsdp_gpa;
+	int ret = rtc_add(g->vm);
+
+	if (ret || !vm_gpa_to_hva(g->vm, ACPI_AREA_GPA, ACPI_AREA_LEN) ||
+	    (image_is_elf(g->image, g->len) &&
+	     elf_overlaps(g->image, ACPI_AREA_GPA, ACPI_AREA_LEN)))
+		return ret;
+	ret = acpi_pm_add(g->vm);
+	return ret ? ret : __vm_write_acpi(g->vm, machine.smp, &rsdp_gpa);
+}
+
 /* EAX = the loader's magic, EBX = its information, as multiboot says. */
 static int enter_multiboot(struct guest *g)
 {
@@ -99,6 +119,8 @@ static int enter_multiboot(struct guest *g)
 		return -E2BIG;
 	}
 	ret = __vm_write_multiboot(g->vm, &args, &info);
+	if (!ret)
+		ret = add_acpi_and_clock(g);
 	if (ret)
 		return ret;
 	vcpu_regs_get(g->vcpu, &regs);

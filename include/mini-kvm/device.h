@@ -31,10 +31,19 @@ struct device {
 	void (*release)(struct device *dev); /* frees the device (vm_destroy()) */
 };
 
-/* The ACPI PM1a registers that lib/boot/acpi.c's FADT names, and its S5 sleep type. */
+/*
+ * The ACPI PM1a registers that lib/boot/acpi.c's FADT names, the sleep
+ * types of its DSDT (S3 as QEMU's, which kvm-unit-tests assumes), and its
+ * FACS, whose waking vector an S3 resume jumps to.
+ */
 #define ACPI_PM1A_EVT_PORT 0x600
 #define ACPI_PM1A_CNT_PORT 0x604
+#define ACPI_S3_SLP_TYP 1
 #define ACPI_S5_SLP_TYP 5
+#define ACPI_AREA_GPA 0xe0000u /* where lib/boot/acpi.c puts its tables */
+#define ACPI_AREA_LEN 0x400u
+#define ACPI_FACS_GPA (ACPI_AREA_GPA + 0x180)
+#define ACPI_FACS_WAKING_VECTOR 12 /* offset of the 32-bit real-mode vector */
 
 /* lib/bus.c */
 int bus_add(struct bus *bus, struct device *dev);
@@ -56,7 +65,7 @@ size_t uart_receive(struct vm *vm, const void *buf, size_t len); /* input for CO
 int fw_cfg_add(struct vm *vm, uint16_t nr_cpus, uint64_t ram_size); /* QEMU's, at 0x510 */
 int debug_exit_add(struct vm *vm); /* QEMU's isa-debug-exit at 0xf4 */
 int pc_testdev_add(struct vm *vm); /* QEMU's pc-testdev (kvm-unit-tests) */
-int acpi_pm_add(struct vm *vm); /* PM1a ports of lib/boot/acpi.c's FADT: power-off */
+int acpi_pm_add(struct vm *vm); /* PM1a ports of lib/boot/acpi.c's FADT: S3, power-off */
 int i8042_add(struct vm *vm); /* the keyboard controller's reset line: reboot */
 int rtc_add(struct vm *vm); /* the CMOS clock: the host's time, read-only */
 int pc_firmware_setup(struct vm *vm); /* PIC, PIT and IVT as a BIOS leaves them */

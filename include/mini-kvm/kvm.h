@@ -340,6 +340,7 @@ bool kvm_can_run(enum kvm_mode mode, const char **why);
 
 /* lib/boot/cpu_mode.c: real mode, flat protected mode, GDT, PSE paging. */
 void vcpu_set_real_mode(struct vcpu *vcpu, uint16_t segment, uint16_t sp);
+void vcpu_reset_to_real_mode(struct vcpu *vcpu, uint16_t cs, uint16_t ip);
 void vcpu_set_protected_mode(struct vcpu *vcpu, uint32_t entry, uint32_t esp);
 struct kvm_segment flat_segment(uint16_t selector, uint8_t type);
 uint64_t gdt_entry(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags);

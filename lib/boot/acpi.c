@@ -4,22 +4,21 @@
  * for 2.0's FADT, whose boot flags say there is no legacy hardware):
  * a MADT, so that it finds every vCPU's local APIC and the IOAPIC, and a
  * FADT whose PM1a control port (lib/devices/acpi_pm.c) tells us when it
- * powers off, with the S5 sleep type named in a one-line DSDT. They go
- * in the BIOS area at 0xe0000, where Linux also scans for the RSDP.
+ * suspends or powers off, with the S3 and S5 sleep types named in a
+ * two-line DSDT. They go in the BIOS area at 0xe0000, where Linux and
+ * kvm-unit-tests scan for the RSDP.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "mini-kvm/device.h"
 
-#define ACPI_AREA 0xe0000u
-#define RSDP_GPA (ACPI_AREA + 0x000)
-#define RSDT_GPA (ACPI_AREA + 0x040)
-#define FADT_GPA (ACPI_AREA + 0x080)
-#define FACS_GPA (ACPI_AREA + 0x180) /* 64-byte aligned */
-#define DSDT_GPA (ACPI_AREA + 0x1c0)
-#define MADT_GPA (ACPI_AREA + 0x200)
-#define ACPI_AREA_SIZE 0x400u
+#define RSDP_GPA (ACPI_AREA_GPA + 0x000)
+#define RSDT_GPA (ACPI_AREA_GPA + 0x040)
+#define FADT_GPA (ACPI_AREA_GPA + 0x080)
+#define FACS_GPA ACPI_FACS_GPA /* 64-byte aligned; lib/devices/acpi_pm.c reads it */
+#define DSDT_GPA (ACPI_AREA_GPA + 0x1c0)
+#define MADT_GPA (ACPI_AREA_GPA + 0x200)
 #define LAPIC_GPA 0xfee00000u
 #define IOAPIC_GPA 0xfec00000u
 #define SCI_IRQ 9
@@ -99,11 +98,13 @@ struct __attribute__((packed)) acpi_madt {
 	struct madt_lapic lapic[VM_MAX_VCPUS];
 };
 
-/* Name (_S5, Package () { S5, S5, 0, 0 }): the sleep type of power-off. */
-static const uint8_t dsdt_aml[] = {
-	0x08, '_',  'S', '5', '_', 0x12, 0x08, 0x04, 0x0a, ACPI_S5_SLP_TYP, 0x0a, ACPI_S5_SLP_TYP,
-	0x00, 0x00,
-};
+/*
+ * Name (_Sn_, Package () { TYPE, TYPE, 0, 0 }), in AML: the sleep types of
+ * suspend to RAM (S3) and of power-off (S5).
+ */
+#define SLEEP_TYPE(n, type) 0x08, '_', 'S', n, '_', 0x12, 0x08, 0x04, 0x0a, type, 0x0a, type, 0, 0
+static const uint8_t dsdt_aml[] = { SLEEP_TYPE('3', ACPI_S3_SLP_TYP),
+				    SLEEP_TYPE('5', ACPI_S5_SLP_TYP) };
 
 static uint8_t checksum(const void *p, size_t len)
 {
@@ -163,26 +164,28 @@ static void fill_madt(struct acpi_madt *m, int nr_cpus)
 
 int __vm_write_acpi(struct vm *vm, int nr_cpus, uint64_t *rsdp_gpa)
 {
-	uint8_t *area = vm_gpa_to_hva(vm, ACPI_AREA, ACPI_AREA_SIZE);
-	struct acpi_rsdp *rsdp = (void *)(area + RSDP_GPA - ACPI_AREA);
-	struct acpi_rsdt *rsdt = (void *)(area + RSDT_GPA - ACPI_AREA);
-	struct acpi_facs *facs = (void *)(area + FACS_GPA - ACPI_AREA);
-	struct acpi_header *dsdt = (void *)(area + DSDT_GPA - ACPI_AREA);
+	uint8_t *area = vm_gpa_to_hva(vm, ACPI_AREA_GPA, ACPI_AREA_LEN);
+	struct acpi_rsdp *rsdp = (void *)(area + RSDP_GPA - ACPI_AREA_GPA);
+	struct acpi_rsdt *rsdt = (void *)(area + RSDT_GPA - ACPI_AREA_GPA);
+	struct acpi_facs *facs = (void *)(area + FACS_GPA - ACPI_AREA_GPA);
+	struct acpi_header *dsdt = (void *)(area + DSDT_GPA - ACPI_AREA_GPA);
 
 	_Static_assert(FADT_GPA + sizeof(struct acpi_fadt) <= FACS_GPA &&
 			       DSDT_GPA + sizeof(struct acpi_header) + sizeof(dsdt_aml) <=
 				       MADT_GPA &&
-			       MADT_GPA - ACPI_AREA + sizeof(struct acpi_madt) <= ACPI_AREA_SIZE,
+			       MADT_GPA - ACPI_AREA_GPA + sizeof(struct acpi_madt) <= ACPI_AREA_LEN,
 		       "the tables do not overlap and fit their area");
 	_Static_assert(sizeof(struct acpi_fadt) == 244, "ACPI 2.0's FADT");
+	_Static_assert(offsetof(struct acpi_facs, waking_vector) == ACPI_FACS_WAKING_VECTOR,
+		       "acpi_pm.c reads the waking vector there");
 	if (!area || nr_cpus < 1 || nr_cpus > VM_MAX_VCPUS) {
 		snprintf(vm->error, sizeof(vm->error), "no room for ACPI tables at 0x%x",
-			 ACPI_AREA);
+			 ACPI_AREA_GPA);
 		return -EFBIG;
 	}
-	memset(area, 0, ACPI_AREA_SIZE);
-	fill_fadt((void *)(area + FADT_GPA - ACPI_AREA));
-	fill_madt((void *)(area + MADT_GPA - ACPI_AREA), nr_cpus);
+	memset(area, 0, ACPI_AREA_LEN);
+	fill_fadt((void *)(area + FADT_GPA - ACPI_AREA_GPA));
+	fill_madt((void *)(area + MADT_GPA - ACPI_AREA_GPA), nr_cpus);
 	memcpy(facs->signature, "FACS", 4);
 	facs->length = sizeof(*facs);
 	memcpy(dsdt + 1, dsdt_aml, sizeof(dsdt_aml));

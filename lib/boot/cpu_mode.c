@@ -2,7 +2,7 @@
 /*
  * Putting a fresh vCPU into the mode its guest expects: real mode at a
  * segment, or 32-bit flat protected mode the way a multiboot loader leaves
- * it. Plus the host-side builders for a GDT and a PSE page directory.
+ * it; and any vCPU back to real mode, as for an ACPI S3 resume. Plus the host-side builders for a GDT and a PSE page directory.
  * The CPU a vCPU reports (CPUID) is lib/boot/cpuid.c's.
  */
 #include <string.h>
@@ -12,6 +12,7 @@
 #define CR0_PE 0x00000001u
 #define CR0_ET 0x00000010u
 #define CR0_PG 0x80000000u
+#define CR0_RESET 0x60000010u /* CD, NW and ET: what INIT and reset leave */
 #define CR4_PSE 0x00000010u
 
 #define PDE_PRESENT 0x001u
@@ -46,6 +47,33 @@ void vcpu_set_real_mode(struct vcpu *vcpu, uint16_t segment, uint16_t sp)
 	sregs.cr0 &= ~(CR0_PE | CR0_PG);
 	vcpu_sregs_set(vcpu, &sregs);
 	vcpu_set_entry(vcpu, 0, sp);
+}
+
+/*
+ * Back to real mode from any mode, as INIT leaves a CPU (Intel SDM vol.
+ * 3A, table 10-1: paging, long mode and protection off) but at CS:IP:
+ * where firmware resumes a guest after ACPI S3. The local APIC is kept.
+ */
+void vcpu_reset_to_real_mode(struct vcpu *vcpu, uint16_t cs, uint16_t ip)
+{
+	struct kvm_segment data = { .limit = 0xffff, .type = 3, .present = 1, .s = 1 };
+	struct kvm_regs regs = { .rip = ip, .rflags = 0x2 };
+	struct kvm_sregs sregs;
+
+	vcpu_sregs_get(vcpu, &sregs);
+	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
+	sregs.cs = data;
+	sregs.cs.type = 0xb;
+	sregs.cs.selector = cs;
+	sregs.cs.base = (uint64_t)cs << 4;
+	sregs.tr = (struct kvm_segment){ .limit = 0xffff, .type = 0xb, .present = 1 };
+	sregs.ldt = (struct kvm_segment){ .limit = 0xffff, .type = 2, .present = 1 };
+	sregs.gdt = sregs.idt = (struct kvm_dtable){ .limit = 0xffff };
+	sregs.cr0 = CR0_RESET;
+	sregs.cr2 = sregs.cr3 = sregs.cr4 = sregs.cr8 = sregs.efer = 0;
+	memset(sregs.interrupt_bitmap, 0, sizeof(sregs.interrupt_bitmap));
+	vcpu_sregs_set(vcpu, &sregs);
+	vcpu_regs_set(vcpu, &regs);
 }
 
 /* A 32-bit ring-0 segment over all 4 GiB: code (type 0xb) or data (0x3). */

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * The PC's CMOS clock (MC146818) at ports 0x70 (index) and 0x71 (data),
- * read-only: the host's UTC time in BCD, 24-hour mode, never "update in
- * progress". Without it a kernel that reads the clock (Linux, before
- * kvmclock or for its rtc driver) spins on all-ones, one exit per read.
- * The other registers (CMOS RAM) read 0 and keep nothing.
+ * read-only: the host's UTC time in BCD, 24-hour mode. Without it a kernel
+ * that reads the clock (Linux, before kvmclock or for its rtc driver)
+ * spins on all-ones, one exit per read. "Update in progress" shows once
+ * a second: in the first read of register A in each second of the host's
+ * clock. The chip shows it for 244 us before each update, but a window in
+ * time would be missed by a guest whose exits are slower than that, and a
+ * guest that waits for an update (kvm-unit-tests' s3) would wait for
+ * ever. The other registers (CMOS RAM) read 0 and keep nothing.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,12 +25,14 @@
 #define RTC_REG_B_24H 0x02
 #define RTC_REG_D_VALID 0x80
 #define RTC_REG_A_DIVIDER 0x26 /* 32.768 kHz, 1024 Hz periodic rate */
+#define RTC_REG_A_UIP 0x80
 #define RTC_CENTURY 0x32
 
 struct rtc {
 	struct device dev;
 	pthread_mutex_t lock;
 	uint8_t index;
+	time_t update_shown; /* the second whose update register A showed */
 };
 
 static uint8_t bcd(int v)
@@ -60,12 +66,13 @@ static void rtc_utc(time_t t, struct tm *tm)
 	tm->tm_year = era * 400 + yoe + (tm->tm_mon < 2) - 1900;
 }
 
-static uint8_t rtc_read(uint8_t index)
+static uint8_t rtc_read(struct rtc *rtc)
 {
+	time_t now = time(NULL);
 	struct tm tm;
 
-	rtc_utc(time(NULL), &tm);
-	switch (index) {
+	rtc_utc(now, &tm);
+	switch (rtc->index) {
 	case 0x00:
 		return bcd(tm.tm_sec);
 	case 0x02:
@@ -83,7 +90,10 @@ static uint8_t rtc_read(uint8_t index)
 	case RTC_CENTURY:
 		return bcd(19 + tm.tm_year / 100);
 	case RTC_REG_A:
-		return RTC_REG_A_DIVIDER;
+		if (now == rtc->update_shown)
+			return RTC_REG_A_DIVIDER;
+		rtc->update_shown = now;
+		return RTC_REG_A_DIVIDER | RTC_REG_A_UIP;
 	case RTC_REG_B:
 		return RTC_REG_B_24H;
 	case RTC_REG_D:
@@ -109,7 +119,7 @@ static int rtc_access(struct device *dev, struct vcpu *vcpu, uint64_t offset, vo
 	if (write && offset == 0)
 		rtc->index = *byte & ~RTC_NMI_DISABLE;
 	else if (!write)
-		*byte = offset ? rtc_read(rtc->index) : 0xff;
+		*byte = offset ? rtc_read(rtc) : 0xff;
 	pthread_mutex_unlock(&rtc->lock);
 	return VCPU_CONTINUE;
 }
