@@ -67,11 +67,13 @@ struct rule {
 static const struct rule run_rules[] = {
 	/* The run loop: every exit, the hypercalls' registers (without
 	 * KVM_CAP_SYNC_REGS, and HC_WRITE's segments), the kick's mask on
-	 * each vcpu_run(), paging for HC_WRITE and the crash dump. */
+	 * each vcpu_run(), paging for HC_WRITE and the crash dump, and an
+	 * ACPI S3 resume's real mode. */
 	IOCTL(KVM_RUN),
 	IOCTL(KVM_GET_SREGS),
 	IOCTL(KVM_GET_REGS),
 	IOCTL(KVM_SET_REGS),
+	IOCTL(KVM_SET_SREGS),
 	IOCTL(KVM_SET_SIGNAL_MASK),
 	IOCTL(KVM_TRANSLATE),
 	/* The UART's interrupt, pc-testdev's IRQ lines. */
@@ -129,13 +131,12 @@ static const struct rule run_rules[] = {
 
 /*
  * SECCOMP_WITH_GDB: the gdb stub (tools/mini-kvm-gdb.c), its connection
- * accepted at set-up: send() on it, the registers gdb writes, the debug
- * modes of its steps and breakpoints.
+ * accepted at set-up: send() on it, the debug modes of its steps and
+ * breakpoints.
  */
 static const struct rule gdb_rules[] = {
 	ALLOW(sendto),
 	ALLOW(recvfrom),
-	IOCTL(KVM_SET_SREGS),
 	IOCTL(KVM_SET_GUEST_DEBUG),
 };
 /* clang-format on */

@@ -217,7 +217,7 @@ static void print_help(void)
 	       "console, the terminal's TCGETS and TCSETSF on stdin, futexes, signals\n"
 	       "to itself, the time limit's timers, clocks, memory that is never\n"
 	       "executable, new threads (not processes), close and exit; with --gdb\n"
-	       "also the stub's send and recv, KVM_SET_SREGS, KVM_SET_GUEST_DEBUG.\n"
+	       "also the stub's send and recv, and KVM_SET_GUEST_DEBUG.\n"
 	       "Any other call (open, exec, socket...) is not made: mini-kvm names it\n"
 	       "on stderr and exits with 159. The filter is off in the sanitizer build.\n"
 	       "\n"
