@@ -68,6 +68,6 @@ bench-linux: mini-kvm $(BUILD)/kvm-probe
 # mini-kvm and then QEMU, back to back in one helper-VM boot: both verdicts
 # side by side, and the wall-time ratio. Needs KUT_SRC; skips without it.
 .PHONY: bench-kut
-bench-kut: mini-kvm $(BUILD)/kvm-probe
+bench-kut: mini-kvm $(BUILD)/kvm-probe $(BUILD)/kut-qemu
 	@if [ -z "$(KUT_SRC)" ]; then echo "bench-kut: skipped: KUT_SRC is not set"; \
 	else KUT_SRC='$(KUT_SRC)' kvm-unit-tests/run --compare; fi
