@@ -120,6 +120,11 @@ out_is "  ... and the partial line is on stdout" "partial line"
 run "guest runs out of time after a partial line" 124 "^mini-kvm: $tmp/loop.bin: timed out after 0.300 s" -- \
 	"$mkvm" --timeout=0.3 "$tmp/loop.bin"
 out_is "  ... and the partial line is on stdout" "tick"
+# Seconds to milliseconds, rounded at the fourth decimal; under 1 ms is 1 ms.
+run "--timeout=0.2345 is 235 ms" 124 "^mini-kvm: $tmp/loop.bin: timed out after 0.235 s" -- \
+	"$mkvm" --timeout=0.2345 "$tmp/loop.bin"
+run "--timeout=.0004 is 1 ms, not none" 124 "^mini-kvm: $tmp/loop.bin: timed out after 0.001 s" -- \
+	"$mkvm" --timeout=.0004 "$tmp/loop.bin"
 run "guest makes a bad hypercall (HC_EXIT 256)" 125 \
 	"^mini-kvm: $tmp/exit256.bin: crashed: bad hypercall: HC_EXIT status out of range" --lines=0 -- \
 	"$mkvm" "$tmp/exit256.bin"

@@ -2,7 +2,8 @@
 /*
  * Putting a fresh vCPU into the mode its guest expects: real mode at a
  * segment, or 32-bit flat protected mode the way a multiboot loader leaves
- * it; and any vCPU back to real mode, as for an ACPI S3 resume. Plus the host-side builders for a GDT and a PSE page directory.
+ * it; and any vCPU back to real mode, as for an ACPI S3 resume. Plus the
+ * host-side builders for a GDT and a PSE page directory.
  * The CPU a vCPU reports (CPUID) is lib/boot/cpuid.c's.
  */
 #include <string.h>
