@@ -53,14 +53,14 @@ GUEST_CODE(scratch_guest, ".code16",
 /* Sets the FACS's waking vector to VECTOR, then sleeps in S3. */
 #define S3_SLEEP(vector)                                                                  \
 	"	mov $(" XSTR(ACPI_FACS_GPA) " >> 4), %ax\n mov %ax, %es\n"                     \
-	"	movl $" #vector ", %es:(" XSTR(ACPI_FACS_GPA) " % 16 + " XSTR(                 \
+	"	movl $" XSTR(vector) ", %es:(" XSTR(ACPI_FACS_GPA) " % 16 + " XSTR(                 \
 		ACPI_FACS_WAKING_VECTOR) ")\n"                                                 \
 	"	mov $" XSTR(ACPI_PM1A_CNT_PORT) ", %dx\n mov $0x2400, %ax\n out %ax, (%dx)\n" \
 	"	mov $0xdead, %ecx\n mov $2, %ebx\n" HC(HC_REPORT) /* must not run */          \
 	"	hlt\n"
 
 #define WAKE_GPA 0x3000
-GUEST_CODE(s3_guest, ".code16", S3_SLEEP(0x3000));
+GUEST_CODE(s3_guest, ".code16", S3_SLEEP(WAKE_GPA));
 GUEST_CODE(s3_no_vector_guest, ".code16", S3_SLEEP(0));
 /* At the waking vector: reports CS. */
 GUEST_CODE(s3_wake, ".code16",
@@ -68,9 +68,9 @@ GUEST_CODE(s3_wake, ".code16",
 	"	hlt\n");
 
 /* Waits for the clock's update in progress to begin, and then to end. */
-#define RTC_REG_A_UIP(jump) "1: mov $0xa, %al\n out %al, $0x70\n in $0x71, %al\n" \
-			    "	test $0x80, %al\n " jump " 1b\n"
-GUEST_CODE(rtc_update_guest, ".code16", RTC_REG_A_UIP("jz") RTC_REG_A_UIP("jnz") "	hlt\n");
+#define WAIT_UIP(jump) "1: mov $0xa, %al\n out %al, $0x70\n in $0x71, %al\n" \
+		       "	test $0x80, %al\n " jump " 1b\n"
+GUEST_CODE(rtc_update_guest, ".code16", WAIT_UIP("jz") WAIT_UIP("jnz") "	hlt\n");
 
 static struct vcpu *guest(const uint8_t *start, const uint8_t *end)
 {
